@@ -1,0 +1,43 @@
+"""In-process TTL cache of slow-changing reference records (products, customers).
+
+Values are cached, never coroutines or futures. Never used for dispositions, holds or stock: those are read fresh.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Generic, TypeVar
+
+from cachetools import TTLCache
+
+T = TypeVar("T")
+
+
+class RecordCache(Generic[T]):
+    """Records by id, each kept for ``ttl`` seconds. A ttl of 0 turns caching off."""
+
+    def __init__(self, ttl: float, maxsize: int = 10_000) -> None:
+        self.ttl = ttl
+        self._entries: TTLCache[str, T] | None = TTLCache(maxsize, ttl) if ttl > 0 else None
+
+    async def get_many(self, ids: Iterable[str], fetch: Callable[[list[str]], Awaitable[dict[str, T]]]) -> dict[str, T]:
+        """The records of ``ids`` that exist; ``fetch`` is called once with the ids not cached."""
+        wanted = list(dict.fromkeys(ids))
+        if self._entries is None:
+            return await fetch(wanted)
+        found = {i: self._entries[i] for i in wanted if i in self._entries}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            fetched = await fetch(missing)
+            self._entries.update(fetched)
+            found.update(fetched)
+        return found
+
+    def invalidate(self, ids: Iterable[str] | None = None) -> None:
+        if self._entries is None:
+            return
+        if ids is None:
+            self._entries.clear()
+            return
+        for i in ids:
+            self._entries.pop(i, None)

@@ -1,0 +1,88 @@
+"""ERP adapter: customers, products, sales orders, shipments (outbound deliveries)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from sources import parse
+from sources.cache import RecordCache
+from sources.http import SourceClient, compact, group_by, index_by
+from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentFilter:
+    ids: list[str] | None = None
+    statuses: list[ShipmentStatus] | None = None
+    customer_id: str | None = None
+    ship_date_from: date | None = None
+    ship_date_to: date | None = None
+
+
+class ErpSource:
+    name = "erp"
+
+    def __init__(self, client: SourceClient, *, cache_ttl: float) -> None:
+        self.client = client
+        self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
+        self._products: RecordCache[Product] = RecordCache(cache_ttl)
+
+    async def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
+        return await self._customers.get_many(ids, self._fetch_customers)
+
+    async def products(self, ids: Iterable[str]) -> dict[str, Product]:
+        return await self._products.get_many(ids, self._fetch_products)
+
+    async def orders(self, ids: Iterable[str]) -> dict[str, SalesOrder]:
+        items = await self.client.get_batch("/orders", "ids", ids)
+        return index_by(parse.parse_all(self.name, items, parse.sales_order), lambda o: o.id)
+
+    async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]:
+        items = await self.client.get_batch("/shipments", "ids", ids)
+        return index_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.id)
+
+    async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
+        items = await self.client.get_batch("/shipments", "order_ids", order_ids)
+        return group_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.order_id)
+
+    async def shipments_by_lot(self, lot_ids: Iterable[str]) -> list[Shipment]:
+        items = await self.client.get_batch("/shipments", "lot_ids", lot_ids)
+        unique = index_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.id)
+        return list(unique.values())
+
+    async def search_orders(
+        self, *, status: OrderStatus | None, customer_id: str | None, limit: int, after: str | None
+    ) -> Page[SalesOrder]:
+        body = compact(
+            {
+                "status": status.value if status else None,
+                "customer_id": customer_id,
+                "limit": limit,
+                "after": after,
+            }
+        )
+        return parse.page(self.name, await self.client.search("/orders/search", body), parse.sales_order)
+
+    async def search_shipments(self, where: ShipmentFilter, *, limit: int, after: str | None) -> Page[Shipment]:
+        body = compact(
+            {
+                "ids": where.ids,
+                "status": [s.value for s in where.statuses] if where.statuses else None,
+                "customer_id": where.customer_id,
+                "ship_date_from": where.ship_date_from.isoformat() if where.ship_date_from else None,
+                "ship_date_to": where.ship_date_to.isoformat() if where.ship_date_to else None,
+                "limit": limit,
+                "after": after,
+            }
+        )
+        return parse.page(self.name, await self.client.search("/shipments/search", body), parse.shipment)
+
+    async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
+        items = await self.client.get_batch("/customers", "ids", ids)
+        return index_by(parse.parse_all(self.name, items, parse.customer), lambda c: c.id)
+
+    async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
+        items = await self.client.get_batch("/products", "ids", ids)
+        return index_by(parse.parse_all(self.name, items, parse.product), lambda p: p.id)

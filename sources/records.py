@@ -1,0 +1,272 @@
+"""Plain records of the four source systems, and the enums of the domain vocabulary (DESIGN.md).
+
+These are what adapters return and what resolvers reason over: frozen dataclasses, no I/O, no GraphQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class OrderStatus(Enum):
+    CREATED = "CREATED"
+    RELEASED = "RELEASED"
+    COMPLETED = "COMPLETED"
+    CANCELLED = "CANCELLED"
+
+
+class ShipmentStatus(Enum):
+    PLANNED = "PLANNED"
+    IN_PROGRESS = "IN_PROGRESS"
+    SHIPPED = "SHIPPED"
+    CANCELLED = "CANCELLED"
+
+
+class Disposition(Enum):
+    PENDING = "PENDING"
+    RELEASED = "RELEASED"
+    ON_HOLD = "ON_HOLD"
+    REJECTED = "REJECTED"
+    RECALLED = "RECALLED"
+    EXPIRED = "EXPIRED"
+
+
+class HoldStatus(Enum):
+    ACTIVE = "ACTIVE"
+    RELEASED = "RELEASED"
+    CANCELLED = "CANCELLED"
+
+
+class DeviationStatus(Enum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+
+
+class Severity(Enum):
+    MINOR = "MINOR"
+    MAJOR = "MAJOR"
+    CRITICAL = "CRITICAL"
+
+
+class LotKind(Enum):
+    RAW = "RAW"
+    INTERMEDIATE = "INTERMEDIATE"
+    FINISHED = "FINISHED"
+
+
+class StockStatus(Enum):
+    UNRESTRICTED = "UNRESTRICTED"
+    QUALITY_INSPECTION = "QUALITY_INSPECTION"
+    BLOCKED = "BLOCKED"
+
+
+class WarehouseStage(Enum):
+    """CBV business steps of a shipment in the warehouse, in the order they happen."""
+
+    ALLOCATED = "ALLOCATED"
+    PICKING = "PICKING"
+    PICKED = "PICKED"
+    STAGED = "STAGED"
+    LOADED = "LOADED"
+    SHIPPED = "SHIPPED"
+
+    @property
+    def rank(self) -> int:
+        return _STAGE_ORDER.index(self)
+
+
+_STAGE_ORDER = list(WarehouseStage)
+
+
+# -- ERP ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str
+    name: str
+    country: str
+    coa_required: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Product:
+    id: str
+    name: str
+    uom: str
+    coa_required: bool
+    shelf_life_days: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_no: int
+    product_id: str
+    quantity: float
+    uom: str
+
+
+@dataclass(frozen=True, slots=True)
+class SalesOrder:
+    id: str
+    customer_id: str
+    status: OrderStatus
+    order_date: date | None
+    requested_date: date | None
+    credit_block: bool
+    credit_block_since: datetime | None
+    delivery_block: bool
+    delivery_block_reason: str | None
+    delivery_block_since: datetime | None
+    lines: tuple[OrderLine, ...]
+    shipment_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LotAssignment:
+    lot_id: str
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentLine:
+    line_no: int
+    order_line_no: int | None
+    product_id: str
+    quantity: float
+    uom: str
+    lots: tuple[LotAssignment, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Shipment:
+    id: str
+    order_id: str
+    customer_id: str
+    status: ShipmentStatus
+    warehouse: str | None
+    ship_date: date | None
+    shipped_at: datetime | None
+    lines: tuple[ShipmentLine, ...]
+
+    @property
+    def lot_ids(self) -> list[str]:
+        return list(dict.fromkeys(a.lot_id for line in self.lines for a in line.lots))
+
+
+# -- QMS ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    id: str
+    issued_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class QualityLot:
+    lot_id: str
+    product_id: str | None
+    disposition: Disposition
+    disposition_at: datetime | None
+    expiry_date: date | None
+    coa: Certificate | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hold:
+    id: str
+    lot_id: str
+    status: HoldStatus
+    reason_code: str
+    comment: str | None
+    placed_by: str | None
+    placed_at: datetime | None
+    released_by: str | None
+    released_at: datetime | None
+    release_comment: str | None
+    correlation_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    id: str
+    lot_id: str
+    status: DeviationStatus
+    severity: Severity
+    title: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+
+# -- MES ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Lot:
+    id: str
+    product_id: str
+    kind: LotKind
+    quantity: float
+    uom: str
+    produced_at: datetime | None
+    plant: str | None
+    work_order_id: str | None
+    supplier: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class GenealogyEdge:
+    input_lot_id: str
+    output_lot_id: str
+    quantity: float | None
+    uom: str | None
+    work_order_id: str | None
+    occurred_at: datetime | None
+
+
+# -- WMS ---------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stock:
+    lot_id: str
+    location: str
+    quantity: float
+    uom: str
+    status: StockStatus
+    status_since: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    line_no: int
+    lot_id: str
+    location: str | None
+    quantity: float
+    stock_status: StockStatus
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentProgress:
+    shipment_id: str
+    stage: WarehouseStage
+    stage_at: datetime | None
+    allocations: tuple[Allocation, ...]
+
+
+# -- searches ------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a search: the items, how many match in all, and whether more follow."""
+
+    items: list[T]
+    total: int
+    has_more: bool
