@@ -1,0 +1,120 @@
+"""Per-operation batching loaders: one upstream call per source and entity kind, whatever the query's shape.
+
+Created inside the running loop for every operation (never shared between requests or between operations on one
+WebSocket), so they batch and de-duplicate within an operation and cache nothing beyond it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import cached_property
+from typing import Generic, TypeVar
+
+from aiodataloader import DataLoader
+
+from sources.bundle import Sources
+from sources.records import (
+    Customer,
+    Deviation,
+    GenealogyEdge,
+    Hold,
+    Lot,
+    Product,
+    QualityLot,
+    SalesOrder,
+    Shipment,
+    ShipmentProgress,
+    Stock,
+)
+
+V = TypeVar("V")
+
+
+class Loader(Generic[V]):
+    """A typed face over ``aiodataloader.DataLoader``: keys are ids, a missing id loads ``default``."""
+
+    def __init__(self, fetch: Callable[[list[str]], Awaitable[Mapping[str, V]]], default: V) -> None:
+        async def batch(keys: list[str]) -> list[V]:
+            found = await fetch(keys)
+            return [found.get(key, default) for key in keys]
+
+        self._loader = DataLoader(batch_load_fn=batch)
+
+    async def load(self, key: str) -> V:
+        value: V = await self._loader.load(key)
+        return value
+
+    async def load_many(self, keys: Iterable[str]) -> list[V]:
+        values: list[V] = await self._loader.load_many(list(keys))
+        return values
+
+    def prime(self, key: str, value: V) -> None:
+        self._loader.prime(key, value)
+
+
+class Loaders:
+    def __init__(self, sources: Sources) -> None:
+        self.sources = sources
+
+    # ERP
+    @cached_property
+    def orders(self) -> Loader[SalesOrder | None]:
+        return Loader(self.sources.erp.orders, None)
+
+    @cached_property
+    def shipments(self) -> Loader[Shipment | None]:
+        return Loader(self.sources.erp.shipments, None)
+
+    @cached_property
+    def shipments_by_order(self) -> Loader[list[Shipment]]:
+        async def fetch(order_ids: list[str]) -> Mapping[str, list[Shipment]]:
+            grouped = await self.sources.erp.shipments_by_order(order_ids)
+            for shipments in grouped.values():
+                for shipment in shipments:
+                    self.shipments.prime(shipment.id, shipment)
+            return grouped
+
+        return Loader(fetch, [])
+
+    @cached_property
+    def customers(self) -> Loader[Customer | None]:
+        return Loader(self.sources.erp.customers, None)
+
+    @cached_property
+    def products(self) -> Loader[Product | None]:
+        return Loader(self.sources.erp.products, None)
+
+    # QMS
+    @cached_property
+    def quality(self) -> Loader[QualityLot | None]:
+        return Loader(self.sources.qms.lots, None)
+
+    @cached_property
+    def holds_by_lot(self) -> Loader[list[Hold]]:
+        return Loader(self.sources.qms.holds_by_lot, [])
+
+    @cached_property
+    def deviations_by_lot(self) -> Loader[list[Deviation]]:
+        return Loader(self.sources.qms.deviations_by_lot, [])
+
+    # MES
+    @cached_property
+    def lots(self) -> Loader[Lot | None]:
+        return Loader(self.sources.mes.lots, None)
+
+    @cached_property
+    def edges_into(self) -> Loader[list[GenealogyEdge]]:
+        return Loader(self.sources.mes.edges_into, [])
+
+    @cached_property
+    def edges_out_of(self) -> Loader[list[GenealogyEdge]]:
+        return Loader(self.sources.mes.edges_out_of, [])
+
+    # WMS
+    @cached_property
+    def stock_by_lot(self) -> Loader[list[Stock]]:
+        return Loader(self.sources.wms.stock_by_lot, [])
+
+    @cached_property
+    def progress(self) -> Loader[ShipmentProgress | None]:
+        return Loader(self.sources.wms.shipments, None)

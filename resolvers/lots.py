@@ -1,0 +1,80 @@
+"""Lots: master data from the MES, quality from the QMS, stock from the WMS, each read through the loaders."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from resolvers.context import Context
+from resolvers.errors import InputError
+from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
+from sources.errors import SourceError
+from sources.records import Disposition, Lot, LotKind, Page
+
+
+@dataclass(frozen=True, slots=True)
+class LotRef:
+    """A lot known by id, with its MES master record when the MES knows it, or the error that hid it.
+
+    A lot stays visible when the MES is down: its QMS and WMS fields still answer.
+    """
+
+    id: str
+    record: Lot | None
+    error: SourceError | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LotFilter:
+    product_id: str | None = None
+    disposition: Disposition | None = None
+    plant: str | None = None
+    kind: LotKind | None = None
+
+
+async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
+    try:
+        records = await ctx.loaders.lots.load_many(ids)
+    except SourceError as exc:
+        return [LotRef(lot_id, None, exc) for lot_id in ids]
+    return [LotRef(lot_id, record) for lot_id, record in zip(ids, records, strict=True)]
+
+
+async def lot(ctx: Context, lot_id: str) -> LotRef | None:
+    record = await ctx.loaders.lots.load(lot_id)
+    return None if record is None else LotRef(lot_id, record)
+
+
+async def lots(
+    ctx: Context, *, ids: Sequence[str] | None, where: LotFilter | None, first: int, after: str | None
+) -> Slice[LotRef]:
+    ids_or_filter(ids, where is not None)
+    if ids is not None:
+
+        async def load_many(wanted: list[str]) -> list[LotRef | None]:
+            records = await ctx.loaders.lots.load_many(wanted)
+            return [None if r is None else LotRef(r.id, r) for r in records]
+
+        return await slice_ids(ids, first, after, load_many)
+    where = where or LotFilter()
+    if where.disposition is not None:
+        if where.plant is not None or where.kind is not None:
+            raise InputError("filter: disposition combines with productId only, not with plant or kind")
+        disposition = where.disposition
+
+        async def search_quality(limit: int, after_id: str | None) -> Page[LotRef]:
+            page = await ctx.sources.qms.search_lots(
+                product_id=where.product_id, disposition=disposition, limit=limit, after=after_id
+            )
+            refs = await lot_refs(ctx, [q.lot_id for q in page.items])
+            return Page(refs, page.total, page.has_more)
+
+        return await slice_search(first, after, search_quality, lambda ref: ref.id)
+
+    async def search_master(limit: int, after_id: str | None) -> Page[LotRef]:
+        page = await ctx.sources.mes.search_lots(
+            product_id=where.product_id, plant=where.plant, kind=where.kind, limit=limit, after=after_id
+        )
+        return Page([LotRef(r.id, r) for r in page.items], page.total, page.has_more)
+
+    return await slice_search(first, after, search_master, lambda ref: ref.id)

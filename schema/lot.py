@@ -1,0 +1,188 @@
+"""Lots and what the QMS and WMS know of them: disposition, holds, deviations, certificate, stock."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from resolvers import lots as lot_resolvers
+from resolvers.lots import LotRef
+from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
+from schema.info import Info
+from schema.master import Product
+from sources import records
+
+
+@strawberry.type(description="A certificate of analysis on file in the QMS.")
+class CertificateOfAnalysis:
+    id: strawberry.ID
+    issued_at: datetime | None
+
+
+@strawberry.type(description="A quality hold on a lot, as recorded in the QMS (the system of record).")
+class Hold:
+    id: strawberry.ID
+    lot_id: strawberry.ID
+    status: HoldStatus
+    reason_code: str = strawberry.field(description="The QMS's reason code.")
+    comment: str | None
+    placed_by: str | None
+    placed_at: datetime | None
+    released_by: str | None
+    released_at: datetime | None
+    release_comment: str | None
+    correlation_id: str | None = strawberry.field(description="Correlation id of the request that placed it.")
+
+    @strawberry.field(description="The lot on hold.")
+    async def lot(self, info: Info) -> Lot:
+        (ref,) = await lot_resolvers.lot_refs(info.context, [self.lot_id])
+        return Lot.of(ref)
+
+    @classmethod
+    def of(cls, h: records.Hold) -> Hold:
+        return cls(
+            id=strawberry.ID(h.id),
+            lot_id=strawberry.ID(h.lot_id),
+            status=h.status,
+            reason_code=h.reason_code,
+            comment=h.comment,
+            placed_by=h.placed_by,
+            placed_at=h.placed_at,
+            released_by=h.released_by,
+            released_at=h.released_at,
+            release_comment=h.release_comment,
+            correlation_id=h.correlation_id,
+        )
+
+
+@strawberry.type(description="A quality deviation (nonconformance) recorded against a lot in the QMS.")
+class Deviation:
+    id: strawberry.ID
+    status: DeviationStatus
+    severity: Severity
+    title: str
+    opened_at: datetime | None
+    closed_at: datetime | None
+
+    @classmethod
+    def of(cls, d: records.Deviation) -> Deviation:
+        return cls(
+            id=strawberry.ID(d.id),
+            status=d.status,
+            severity=d.severity,
+            title=d.title,
+            opened_at=d.opened_at,
+            closed_at=d.closed_at,
+        )
+
+
+@strawberry.type(description="Stock of a lot at one location with one status, from the WMS.")
+class StockRecord:
+    location: str
+    quantity: float
+    uom: str
+    status: StockStatus
+    status_since: datetime | None
+
+    @classmethod
+    def of(cls, s: records.Stock) -> StockRecord:
+        return cls(location=s.location, quantity=s.quantity, uom=s.uom, status=s.status, status_since=s.status_since)
+
+
+@strawberry.type(
+    description="A lot (batch). Master data comes from the MES, disposition, holds, deviations and certificate from "
+    "the QMS, stock from the WMS. A field whose source cannot answer is null, with an error naming the source; "
+    "the other fields still answer."
+)
+class Lot:
+    id: strawberry.ID
+    ref: strawberry.Private[LotRef]
+
+    @classmethod
+    def of(cls, ref: LotRef) -> Lot:
+        return cls(id=strawberry.ID(ref.id), ref=ref)
+
+    def _master(self) -> records.Lot | None:
+        if self.ref.error is not None:
+            raise self.ref.error
+        return self.ref.record
+
+    @strawberry.field(description="Raw material, intermediate or finished good (MES). Null when the MES has no record.")
+    def kind(self) -> LotKind | None:
+        master = self._master()
+        return master.kind if master else None
+
+    @strawberry.field(description="Quantity produced or received (MES).")
+    def quantity(self) -> float | None:
+        master = self._master()
+        return master.quantity if master else None
+
+    @strawberry.field(description="Unit of measure of the quantity (MES).")
+    def uom(self) -> str | None:
+        master = self._master()
+        return master.uom if master else None
+
+    @strawberry.field(description="When the lot was produced or received (MES).")
+    def produced_at(self) -> datetime | None:
+        master = self._master()
+        return master.produced_at if master else None
+
+    @strawberry.field(description="Plant that made or received the lot (MES).")
+    def plant(self) -> str | None:
+        master = self._master()
+        return master.plant if master else None
+
+    @strawberry.field(description="Work order that produced the lot; null for received raw material (MES).")
+    def work_order(self) -> str | None:
+        master = self._master()
+        return master.work_order_id if master else None
+
+    @strawberry.field(description="Supplier of a raw-material lot (MES).")
+    def supplier(self) -> str | None:
+        master = self._master()
+        return master.supplier if master else None
+
+    @strawberry.field(description="The product of the lot (MES record, ERP product).")
+    async def product(self, info: Info) -> Product | None:
+        master = self._master()
+        if master is None:
+            return None
+        product = await info.context.loaders.products.load(master.product_id)
+        return Product.of(product) if product else None
+
+    @strawberry.field(description="Usage decision in the QMS. Null when the QMS has no record of the lot.")
+    async def disposition(self, info: Info) -> LotDisposition | None:
+        quality = await info.context.loaders.quality.load(self.ref.id)
+        return quality.disposition if quality else None
+
+    @strawberry.field(description="When the QMS last changed the disposition.")
+    async def disposition_at(self, info: Info) -> datetime | None:
+        quality = await info.context.loaders.quality.load(self.ref.id)
+        return quality.disposition_at if quality else None
+
+    @strawberry.field(description="Expiry (or retest) date in the QMS.")
+    async def expiry_date(self, info: Info) -> date | None:
+        quality = await info.context.loaders.quality.load(self.ref.id)
+        return quality.expiry_date if quality else None
+
+    @strawberry.field(description="Certificate of analysis on file in the QMS, if any.")
+    async def certificate_of_analysis(self, info: Info) -> CertificateOfAnalysis | None:
+        quality = await info.context.loaders.quality.load(self.ref.id)
+        if quality is None or quality.coa is None:
+            return None
+        return CertificateOfAnalysis(id=strawberry.ID(quality.coa.id), issued_at=quality.coa.issued_at)
+
+    @strawberry.field(description="Quality holds on the lot (QMS), optionally of one status.")
+    async def holds(self, info: Info, status: HoldStatus | None = None) -> list[Hold] | None:
+        holds = await info.context.loaders.holds_by_lot.load(self.ref.id)
+        return [Hold.of(h) for h in holds if status is None or h.status == status]
+
+    @strawberry.field(description="Deviations recorded against the lot (QMS), optionally of one status.")
+    async def deviations(self, info: Info, status: DeviationStatus | None = None) -> list[Deviation] | None:
+        deviations = await info.context.loaders.deviations_by_lot.load(self.ref.id)
+        return [Deviation.of(d) for d in deviations if status is None or d.status == status]
+
+    @strawberry.field(description="Stock of the lot by location and status (WMS).")
+    async def stock(self, info: Info) -> list[StockRecord] | None:
+        return [StockRecord.of(s) for s in await info.context.loaders.stock_by_lot.load(self.ref.id)]

@@ -1,0 +1,42 @@
+"""Reference data from the ERP: customers and products."""
+
+from __future__ import annotations
+
+import strawberry
+
+from sources import records
+
+
+@strawberry.type(description="A customer (sold-to party) in the ERP.")
+class Customer:
+    id: strawberry.ID
+    name: str
+    country: str
+    coa_required: bool = strawberry.field(
+        description="The customer needs a certificate of analysis for every lot shipped to it."
+    )
+
+    @classmethod
+    def of(cls, record: records.Customer) -> Customer:
+        return cls(
+            id=strawberry.ID(record.id), name=record.name, country=record.country, coa_required=record.coa_required
+        )
+
+
+@strawberry.type(description="A product (material) in the ERP.")
+class Product:
+    id: strawberry.ID
+    name: str
+    uom: str = strawberry.field(description="Base unit of measure.")
+    coa_required: bool = strawberry.field(description="Every lot of this product needs a certificate of analysis.")
+    shelf_life_days: int | None
+
+    @classmethod
+    def of(cls, record: records.Product) -> Product:
+        return cls(
+            id=strawberry.ID(record.id),
+            name=record.name,
+            uom=record.uom,
+            coa_required=record.coa_required,
+            shelf_life_days=record.shelf_life_days,
+        )

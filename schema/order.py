@@ -1,0 +1,74 @@
+"""Sales orders from the ERP."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import strawberry
+
+from schema.enums import OrderStatus
+from schema.info import Info
+from schema.master import Customer, Product
+from schema.shipment import Shipment
+from sources import records
+
+
+@strawberry.type(description="A line of a sales order.")
+class OrderLine:
+    line_no: int
+    quantity: float
+    uom: str
+    product_id: strawberry.ID
+
+    @strawberry.field(description="The product ordered (ERP).")
+    async def product(self, info: Info) -> Product | None:
+        product = await info.context.loaders.products.load(self.product_id)
+        return Product.of(product) if product else None
+
+
+@strawberry.type(description="A sales order in the ERP, with its blocks and its shipments.")
+class SalesOrder:
+    id: strawberry.ID
+    status: OrderStatus
+    customer_id: strawberry.ID
+    order_date: date | None
+    requested_date: date | None = strawberry.field(description="Delivery date the customer asked for.")
+    credit_block: bool = strawberry.field(description="Credit management blocks the order.")
+    credit_block_since: datetime | None
+    delivery_block: bool = strawberry.field(description="A delivery block is set on the order.")
+    delivery_block_reason: str | None
+    delivery_block_since: datetime | None
+    lines: list[OrderLine]
+
+    @classmethod
+    def of(cls, o: records.SalesOrder) -> SalesOrder:
+        return cls(
+            id=strawberry.ID(o.id),
+            status=o.status,
+            customer_id=strawberry.ID(o.customer_id),
+            order_date=o.order_date,
+            requested_date=o.requested_date,
+            credit_block=o.credit_block,
+            credit_block_since=o.credit_block_since,
+            delivery_block=o.delivery_block,
+            delivery_block_reason=o.delivery_block_reason,
+            delivery_block_since=o.delivery_block_since,
+            lines=[
+                OrderLine(
+                    line_no=line.line_no,
+                    quantity=line.quantity,
+                    uom=line.uom,
+                    product_id=strawberry.ID(line.product_id),
+                )
+                for line in o.lines
+            ],
+        )
+
+    @strawberry.field(description="The customer (ERP).")
+    async def customer(self, info: Info) -> Customer | None:
+        customer = await info.context.loaders.customers.load(self.customer_id)
+        return Customer.of(customer) if customer else None
+
+    @strawberry.field(description="Shipments (outbound deliveries) of this order (ERP).")
+    async def shipments(self, info: Info) -> list[Shipment] | None:
+        return [Shipment.of(s) for s in await info.context.loaders.shipments_by_order.load(self.id)]
