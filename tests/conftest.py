@@ -1,0 +1,91 @@
+"""Shared fixtures: a generated reference plant, and the gateway wired to it in-process (httpx.ASGITransport)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import SOURCES, Settings, load_settings
+from plant.app import create_plant_app
+from plant.generator import generate
+
+PLANT = "http://plant.test"
+
+
+@pytest.fixture(scope="session")
+def plant_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("plant")
+
+
+@pytest.fixture(scope="session")
+def manifest(plant_dir: Path) -> dict[str, Any]:
+    return generate(plant_dir, seed=7, lots=2000)
+
+
+@pytest.fixture
+async def plant(plant_dir: Path, manifest: dict[str, Any]) -> AsyncIterator[Starlette]:
+    app = create_plant_app(plant_dir)
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    env = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    return load_settings({**env, "LOTGRAPH_DATA_DIR": str(tmp_path / "gateway")})
+
+
+class Plant:
+    """Test access to the plant's admin API: faults and request counters."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def faults(self, system: str, **knobs: Any) -> None:
+        response = await self.client.put(f"/{system}/admin/faults", json=knobs)
+        assert response.status_code == 200, response.text
+
+    async def reset_stats(self) -> None:
+        for system in SOURCES:
+            assert (await self.client.post(f"/{system}/admin/stats/reset")).status_code == 200
+
+    async def stats(self) -> dict[str, dict[str, int]]:
+        return {s: (await self.client.get(f"/{s}/admin/stats")).json()["requests"] for s in SOURCES}
+
+
+@pytest.fixture
+async def plant_admin(plant: Starlette) -> AsyncIterator[Plant]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plant), base_url=PLANT) as client:
+        admin = Plant(client)
+        yield admin
+        for system in SOURCES:
+            await admin.faults(system, latency_ms=0, error_rate=0.0, outage=False, garbage=False)
+
+
+class Gateway:
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+
+    async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = await self.post(query, variables)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def gateway(settings: Settings, plant: Starlette) -> AsyncIterator[Gateway]:
+    transport = httpx.ASGITransport(app=plant)
+    app = create_app(settings, transports=dict.fromkeys(SOURCES, transport))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
+    async with app.router.lifespan_context(app), client:
+        yield Gateway(client)

@@ -1,0 +1,67 @@
+from pathlib import Path
+
+import pytest
+
+from api.settings import SettingsError, load_settings
+
+URLS = {f"LOTGRAPH_{s}_URL": f"http://plant:8100/{s.lower()}" for s in ("ERP", "QMS", "MES", "WMS")}
+
+
+def test_defaults_with_only_the_source_urls() -> None:
+    settings = load_settings(URLS)
+    assert settings.port == 8000
+    assert settings.sources["qms"].url == "http://plant:8100/qms"
+    assert settings.sources["qms"].timeout == 2.0
+    assert settings.store == "sqlite"
+    assert settings.bus == "memory"
+
+
+def test_environment_beats_file_and_flags_beat_environment(tmp_path: Path) -> None:
+    config = tmp_path / "lotgraph.toml"
+    config.write_text('port = 9000\n[sources.qms]\ntimeout = 1.5\nurl = "http://qms.local"\n')
+    env = {**URLS, "LOTGRAPH_CONFIG": str(config), "LOTGRAPH_QMS_URL": ""}
+    settings = load_settings(env)
+    assert settings.port == 9000
+    assert settings.sources["qms"].timeout == 1.5
+    assert settings.sources["qms"].url == "http://qms.local"
+    assert load_settings({**env, "LOTGRAPH_PORT": "9100"}).port == 9100
+    assert load_settings({**env, "LOTGRAPH_PORT": "9100"}, port=9200).port == 9200
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"LOTGRAPH_ERP_URL": ""}, "LOTGRAPH_ERP_URL: missing"),
+        ({"LOTGRAPH_QMS_URL": "ftp://x"}, "LOTGRAPH_QMS_URL: must be an http:// or https:// URL"),
+        ({"LOTGRAPH_WMS_TIMEOUT": "soon"}, "LOTGRAPH_WMS_TIMEOUT: must be a number of seconds"),
+        ({"LOTGRAPH_MES_TIMEOUT": "0"}, "LOTGRAPH_MES_TIMEOUT: must be more than 0"),
+        ({"LOTGRAPH_ERP_CACHE_TTL": "-1"}, "LOTGRAPH_ERP_CACHE_TTL: must not be negative"),
+        ({"LOTGRAPH_PORT": "70000"}, "LOTGRAPH_PORT: must be a port number"),
+        ({"LOTGRAPH_BUS": "kafka"}, "LOTGRAPH_BUS: must be one of memory, redis"),
+        ({"LOTGRAPH_STORE": "redis"}, "LOTGRAPH_REDIS_URL: missing"),
+        ({"LOTGRAPH_REDIS_URL": "http://redis"}, "LOTGRAPH_REDIS_URL: must be a redis://"),
+        ({"LOTGRAPH_GRAPHIQL": "perhaps"}, "LOTGRAPH_GRAPHIQL: must be true or false"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_line(env: dict[str, str], message: str) -> None:
+    env = {**URLS, **env}
+    env = {k: v for k, v in env.items() if v != ""}
+    with pytest.raises(SettingsError) as caught:
+        load_settings(env)
+    assert str(caught.value).startswith(message)
+    assert "\n" not in str(caught.value)
+
+
+def test_file_errors_name_the_key_and_the_file(tmp_path: Path) -> None:
+    config = tmp_path / "lotgraph.toml"
+    config.write_text("[sources.qms]\ntimeuot = 3\n")
+    with pytest.raises(SettingsError, match=r"sources\.qms\.timeuot in .*: unknown setting"):
+        load_settings({**URLS, "LOTGRAPH_CONFIG": str(config)})
+    config.write_text("[sources.qms]\ntimeout = 'x'\n")
+    with pytest.raises(SettingsError, match=r"sources\.qms\.timeout in .*: must be a number"):
+        load_settings({**URLS, "LOTGRAPH_CONFIG": str(config)})
+    with pytest.raises(SettingsError, match="LOTGRAPH_CONFIG: no such file"):
+        load_settings({**URLS, "LOTGRAPH_CONFIG": str(tmp_path / "absent.toml")})
+    config.write_text("port = [")
+    with pytest.raises(SettingsError, match="LOTGRAPH_CONFIG: cannot read"):
+        load_settings({**URLS, "LOTGRAPH_CONFIG": str(config)})
