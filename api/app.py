@@ -19,12 +19,14 @@ from api.correlation import CorrelationMiddleware
 from api.errors import ErrorPolicy, FreshLoaders
 from api.graphql import GraphQLView
 from api.settings import Settings
+from resolvers.config import ResolverConfig
 from schema import build_schema
 from sources.bundle import Sources
 from sources.erp import ErpSource
 from sources.http import SourceClient
 from sources.mes import MesSource
 from sources.qms import QmsSource
+from sources.records import WarehouseStage
 from sources.wms import WmsSource
 
 
@@ -42,6 +44,10 @@ def build_sources(settings: Settings, transports: Mapping[str, httpx.AsyncBaseTr
         mes=MesSource(client("mes"), cache_ttl=settings.sources["mes"].cache_ttl),
         wms=WmsSource(client("wms")),
     )
+
+
+def resolver_config(settings: Settings) -> ResolverConfig:
+    return ResolverConfig(readiness_stage=WarehouseStage(settings.readiness_required_stage))
 
 
 def build_graphql_schema() -> Any:
@@ -80,7 +86,7 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         sources = build_sources(settings, transports)
-        graphql.app = GraphQLView(schema, sources, graphiql=settings.graphiql)
+        graphql.app = GraphQLView(schema, sources, config=resolver_config(settings), graphiql=settings.graphiql)
         app.state.sources = sources
         try:
             yield

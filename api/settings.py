@@ -41,6 +41,7 @@ class Settings:
     log_level: str
     log_format: str
     graphiql: bool
+    readiness_required_stage: str
 
 
 # -- parsers: each takes the raw value (a string from the environment, or a TOML value) ------------------------
@@ -153,6 +154,12 @@ SPECS: tuple[Spec, ...] = (
             Spec(f"sources.{name}.timeout", _seconds, 2.0, help=f"deadline of one {name.upper()} call, seconds"),
         )
     ),
+    Spec(
+        "readiness.required_stage",
+        _choice("allocated", "picking", "picked", "staged", "loaded", "shipped"),
+        "staged",
+        help="warehouse stage a shipment must have reached to be READY",
+    ),
     Spec("sources.erp.cache_ttl", _ttl, 300.0, help="seconds products and customers stay cached (0: off)"),
     Spec("sources.mes.cache_ttl", _ttl, 60.0, help="seconds lot master records stay cached (0: off)"),
 )
@@ -200,6 +207,7 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
         log_level=values["log_level"],
         log_format=values["log_format"],
         graphiql=values["graphiql"],
+        readiness_required_stage=values["readiness.required_stage"].upper(),
     )
 
 

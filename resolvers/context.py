@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from resolvers.config import ResolverConfig
 from resolvers.loaders import Loaders
 from sources.bundle import Sources
 
@@ -13,6 +14,7 @@ class Context:
     sources: Sources
     correlation_id: str
     user: str = "anonymous"
+    config: ResolverConfig = field(default_factory=ResolverConfig)
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

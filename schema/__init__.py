@@ -1,4 +1,8 @@
-"""The GraphQL schema: strawberry types built from plain source records. No I/O here."""
+"""The GraphQL schema: strawberry types built from plain source records. No I/O here.
+
+Each capability defines its own root classes in its own module; they are merged here into the one ``Query``,
+``Mutation`` and ``Subscription`` of the schema.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,16 @@ from collections.abc import Callable, Sequence
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
+from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.query import Query
+from schema.query import Query as CatalogQuery
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
+
+QUERIES: tuple[type, ...] = (CatalogQuery,)
+MUTATIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = ()
 
 
 class Schema(strawberry.Schema):
@@ -21,4 +30,9 @@ class Schema(strawberry.Schema):
 
 
 def build_schema(extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
-    return Schema(query=Query, extensions=list(extensions))
+    return Schema(
+        query=merge_types("Query", QUERIES),
+        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+        subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
+        extensions=list(extensions),
+    )
