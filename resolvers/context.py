@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from resolvers.config import ResolverConfig
 from resolvers.loaders import Loaders
 from sources.bundle import Sources
+from sources.events import EventBus
 
 
 @dataclass(slots=True)
@@ -15,11 +16,12 @@ class Context:
     correlation_id: str
     user: str = "anonymous"
     config: ResolverConfig = field(default_factory=ResolverConfig)
+    bus: EventBus | None = None
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:
-        self.loaders = Loaders(self.sources)
+        self.loaders = Loaders(self.sources, self.config)
 
     def new_operation(self) -> None:
         """Fresh loaders for the next operation (one context serves every operation of a WebSocket)."""
-        self.loaders = Loaders(self.sources)
+        self.loaders = Loaders(self.sources, self.config)

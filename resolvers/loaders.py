@@ -12,7 +12,10 @@ from typing import Generic, TypeVar
 
 from aiodataloader import DataLoader
 
+from resolvers.config import ResolverConfig
+from resolvers.shipment_readiness import Readiness, decide
 from sources.bundle import Sources
+from sources.errors import SourceError
 from sources.records import (
     Customer,
     Deviation,
@@ -53,8 +56,24 @@ class Loader(Generic[V]):
 
 
 class Loaders:
-    def __init__(self, sources: Sources) -> None:
+    def __init__(self, sources: Sources, config: ResolverConfig | None = None) -> None:
         self.sources = sources
+        self.config = config or ResolverConfig()
+
+    # decisions
+    @cached_property
+    def readiness(self) -> Loader[Readiness | None]:
+        """Readiness of shipments: every shipment the operation asks about is decided in one batch."""
+
+        async def fetch(shipment_ids: list[str]) -> Mapping[str, Readiness | None]:
+            try:
+                known = {s.id: s for s in await self.shipments.load_many(shipment_ids) if s is not None}
+            except SourceError:
+                known = {}
+            decided = await decide(self.sources, self.config.readiness_stage, shipment_ids, known)
+            return {r.shipment_id: r for r in decided}
+
+        return Loader(fetch, None)
 
     # ERP
     @cached_property

@@ -49,7 +49,10 @@ async def shipments(
         return Slice([], [], 0, False, after is not None)
 
     async def search(limit: int, after_id: str | None) -> Page[Shipment]:
-        return await ctx.sources.erp.search_shipments(erp_filter, limit=limit, after=after_id)
+        page = await ctx.sources.erp.search_shipments(erp_filter, limit=limit, after=after_id)
+        for found in page.items:
+            ctx.loaders.shipments.prime(found.id, found)
+        return page
 
     return await slice_search(first, after, search, lambda s: s.id)
 

@@ -15,10 +15,14 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.query import Query as CatalogQuery
+from schema.readiness import ReadinessQuery
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
-QUERIES: tuple[type, ...] = (CatalogQuery,)
+QUERIES: tuple[type, ...] = (
+    CatalogQuery,
+    ReadinessQuery,
+)
 MUTATIONS: tuple[type, ...] = ()
 SUBSCRIPTIONS: tuple[type, ...] = ()
 

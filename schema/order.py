@@ -9,6 +9,7 @@ import strawberry
 from schema.enums import OrderStatus
 from schema.info import Info
 from schema.master import Customer, Product
+from schema.readiness import ShipmentReadiness, load_readiness
 from schema.shipment import Shipment
 from sources import records
 
@@ -68,6 +69,11 @@ class SalesOrder:
     async def customer(self, info: Info) -> Customer | None:
         customer = await info.context.loaders.customers.load(self.customer_id)
         return Customer.of(customer) if customer else None
+
+    @strawberry.field(description="Readiness of each shipment of this order.")
+    async def readiness(self, info: Info) -> list[ShipmentReadiness] | None:
+        shipments = await info.context.loaders.shipments_by_order.load(self.id)
+        return await load_readiness(info, [s.id for s in shipments])
 
     @strawberry.field(description="Shipments (outbound deliveries) of this order (ERP).")
     async def shipments(self, info: Info) -> list[Shipment] | None:

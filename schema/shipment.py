@@ -12,6 +12,7 @@ from schema.enums import ShipmentStatus, StockStatus, WarehouseStage
 from schema.info import Info
 from schema.lot import Lot
 from schema.master import Customer, Product
+from schema.readiness import ShipmentReadiness, load_readiness
 from sources import records
 
 if TYPE_CHECKING:
@@ -107,6 +108,11 @@ class Shipment:
 
         order = await info.context.loaders.orders.load(self.order_id)
         return SalesOrder.of(order) if order else None
+
+    @strawberry.field(description="Whether this shipment can go: the same decision as `shipmentReadiness`.")
+    async def readiness(self, info: Info) -> ShipmentReadiness:
+        (decided,) = await load_readiness(info, [self.id])
+        return decided
 
     @strawberry.field(description="The customer it goes to (ERP).")
     async def customer(self, info: Info) -> Customer | None:

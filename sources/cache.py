@@ -20,11 +20,18 @@ class RecordCache(Generic[T]):
         self.ttl = ttl
         self._entries: TTLCache[str, T] | None = TTLCache(maxsize, ttl) if ttl > 0 else None
 
-    async def get_many(self, ids: Iterable[str], fetch: Callable[[list[str]], Awaitable[dict[str, T]]]) -> dict[str, T]:
-        """The records of ``ids`` that exist; ``fetch`` is called once with the ids not cached."""
+    async def get_many(
+        self, ids: Iterable[str], fetch: Callable[[list[str]], Awaitable[dict[str, T]]], *, fresh: bool = False
+    ) -> dict[str, T]:
+        """The records of ``ids`` that exist; ``fetch`` is called once with the ids not cached (all of them when
+        ``fresh``, which also refreshes the cache)."""
         wanted = list(dict.fromkeys(ids))
         if self._entries is None:
             return await fetch(wanted)
+        if fresh:
+            fetched = await fetch(wanted)
+            self._entries.update(fetched)
+            return fetched
         found = {i: self._entries[i] for i in wanted if i in self._entries}
         missing = [i for i in wanted if i not in found]
         if missing:

@@ -29,11 +29,13 @@ class ErpSource:
         self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
         self._products: RecordCache[Product] = RecordCache(cache_ttl)
 
-    async def customers(self, ids: Iterable[str]) -> dict[str, Customer]:
-        return await self._customers.get_many(ids, self._fetch_customers)
+    async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
+        """Customers, from the TTL cache unless ``fresh`` (decisions such as readiness read fresh)."""
+        return await self._customers.get_many(ids, self._fetch_customers, fresh=fresh)
 
-    async def products(self, ids: Iterable[str]) -> dict[str, Product]:
-        return await self._products.get_many(ids, self._fetch_products)
+    async def products(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
+        """Products, from the TTL cache unless ``fresh``."""
+        return await self._products.get_many(ids, self._fetch_products, fresh=fresh)
 
     async def orders(self, ids: Iterable[str]) -> dict[str, SalesOrder]:
         items = await self.client.get_batch("/orders", "ids", ids)

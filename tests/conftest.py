@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +84,36 @@ class Gateway:
         return body
 
 
-@pytest.fixture
-async def gateway(settings: Settings, plant: Starlette) -> AsyncIterator[Gateway]:
+@contextlib.asynccontextmanager
+async def gateway_over(plant: Starlette, settings: Settings) -> AsyncIterator[Gateway]:
+    """A gateway app in process whose four sources are the given plant app."""
     transport = httpx.ASGITransport(app=plant)
     app = create_app(settings, transports=dict.fromkeys(SOURCES, transport))
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test")
     async with app.router.lifespan_context(app), client:
         yield Gateway(client)
+
+
+@pytest.fixture
+async def gateway(settings: Settings, plant: Starlette) -> AsyncIterator[Gateway]:
+    async with gateway_over(plant, settings) as gateway:
+        yield gateway
+
+
+@dataclass
+class FreshPlant:
+    """A plant of its own, for tests that change plant data."""
+
+    app: Starlette
+    manifest: dict[str, Any]
+    admin: Plant
+    gateway: Gateway
+
+
+@pytest.fixture
+async def fresh_plant(tmp_path: Path, settings: Settings) -> AsyncIterator[FreshPlant]:
+    manifest = generate(tmp_path / "plant", seed=7, lots=2000)
+    app = create_plant_app(tmp_path / "plant")
+    admin_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PLANT)
+    async with app.router.lifespan_context(app), admin_client, gateway_over(app, settings) as gateway:
+        yield FreshPlant(app, manifest, Plant(admin_client), gateway)

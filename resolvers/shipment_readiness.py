@@ -1,0 +1,182 @@
+"""Readiness of shipments: fetch fresh records from ERP, QMS and WMS in two parallel steps, then decide.
+
+Step 1 asks the ERP for the shipments and, at the same time, the WMS for their warehouse progress (it needs only
+the shipment ids). Step 2, once the lots are known, asks the ERP for orders, products and customers and the QMS
+for quality records, active holds and open deviations, all at once. The critical path is two upstream round
+trips, and every call carries every shipment of the request (one request per source and entity kind per step,
+chunked at the batch limit). Nothing here is read from a cache: a decision always stands on fresh data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, TypeVar
+
+from resolvers.readiness import (
+    Blocker,
+    BlockerCode,
+    Check,
+    CheckStatus,
+    Fetched,
+    ReadinessInputs,
+    ReadinessStatus,
+    evaluate,
+)
+from sources.bundle import Sources
+from sources.errors import SourceError
+from sources.records import DeviationStatus, HoldStatus, Shipment, WarehouseStage
+
+if TYPE_CHECKING:
+    from resolvers.context import Context
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one source contributed to a decision: when it answered, how long its slowest call took."""
+
+    source: str
+    fetched_at: datetime | None
+    latency_ms: float | None
+    from_cache: bool
+    ok: bool
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    shipment_id: str
+    status: ReadinessStatus
+    blockers: list[Blocker]
+    checks: list[Check]
+    evaluated_at: datetime
+    required_stage: WarehouseStage
+    observations: list[Observation]
+
+    @property
+    def ready(self) -> bool:
+        return self.status is ReadinessStatus.READY
+
+
+class _Observer:
+    """Times every call of a decision and keeps one observation per source."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, list[tuple[datetime, float, SourceError | None]]] = {}
+
+    async def call(self, source: str, work: Awaitable[T]) -> Fetched[T]:
+        started = time.perf_counter()
+        error: SourceError | None = None
+        try:
+            return await work
+        except SourceError as exc:
+            error = exc
+            return exc
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            self._calls.setdefault(source, []).append((datetime.now(UTC), elapsed, error))
+
+    def observations(self) -> list[Observation]:
+        result = []
+        for source in ("erp", "qms", "wms"):
+            calls = self._calls.get(source, [])
+            errors = [e for _, _, e in calls if e is not None]
+            result.append(
+                Observation(
+                    source=source,
+                    fetched_at=max((at for at, _, _ in calls), default=None),
+                    latency_ms=round(max(ms for _, ms, _ in calls), 2) if calls else None,
+                    from_cache=False,
+                    ok=bool(calls) and not errors,
+                    error=errors[0].message if errors else None,
+                )
+            )
+        return result
+
+
+async def readiness_of(
+    ctx: Context, shipment_ids: Sequence[str], known: dict[str, Shipment] | None = None
+) -> list[Readiness]:
+    """The readiness of each shipment, in the order asked. ``known`` shipments are not fetched again."""
+    return await decide(ctx.sources, ctx.config.readiness_stage, shipment_ids, known)
+
+
+async def decide(
+    sources: Sources, stage: WarehouseStage, shipment_ids: Sequence[str], known: dict[str, Shipment] | None = None
+) -> list[Readiness]:
+    ids = list(dict.fromkeys(shipment_ids))
+    seen = _Observer()
+    known = {i: s for i, s in (known or {}).items() if i in ids}
+    wanted = [i for i in ids if i not in known]
+
+    fetched_shipments, progress = await asyncio.gather(
+        seen.call("erp", sources.erp.shipments(wanted)) if wanted else _done(dict[str, Shipment]()),
+        seen.call("wms", sources.wms.shipments(ids)),
+    )
+    shipments = dict(known)
+    if not isinstance(fetched_shipments, SourceError):
+        shipments.update(fetched_shipments)
+    open_ = list(shipments.values())
+    lot_ids = list(dict.fromkeys(lot for s in open_ for lot in s.lot_ids))
+
+    orders, products, customers, quality, holds, deviations = await asyncio.gather(
+        seen.call("erp", sources.erp.orders({s.order_id for s in open_})),
+        seen.call("erp", sources.erp.products({line.product_id for s in open_ for line in s.lines}, fresh=True)),
+        seen.call("erp", sources.erp.customers({s.customer_id for s in open_}, fresh=True)),
+        seen.call("qms", sources.qms.lots(lot_ids)),
+        seen.call("qms", sources.qms.holds_by_lot(lot_ids, HoldStatus.ACTIVE)),
+        seen.call("qms", sources.qms.deviations_by_lot(lot_ids, DeviationStatus.OPEN)),
+    )
+    evaluated_at = datetime.now(UTC)
+    observations = seen.observations()
+    results = []
+    for shipment_id in ids:
+        shipment = shipments.get(shipment_id)
+        if shipment is None:
+            missing = fetched_shipments if isinstance(fetched_shipments, SourceError) else None
+            status, blockers, checks = _without_shipment(shipment_id, missing)
+        else:
+            order = _pick(orders, shipment.order_id)
+            customer = _pick(customers, shipment.customer_id)
+            in_warehouse = _pick(progress, shipment_id)
+            decision = evaluate(
+                ReadinessInputs(
+                    shipment=shipment,
+                    order=order,
+                    products=products,
+                    customer=customer,
+                    quality=quality,
+                    holds=holds,
+                    deviations=deviations,
+                    progress=in_warehouse,
+                    today=evaluated_at.date(),
+                    required_stage=stage,
+                )
+            )
+            status, blockers, checks = decision.status, decision.blockers, decision.checks
+        results.append(Readiness(shipment_id, status, blockers, checks, evaluated_at, stage, observations))
+    return results
+
+
+def _pick(found: dict[str, T] | SourceError, key: str) -> T | None | SourceError:
+    return found if isinstance(found, SourceError) else found.get(key)
+
+
+def _without_shipment(
+    shipment_id: str, error: SourceError | None
+) -> tuple[ReadinessStatus, list[Blocker], list[Check]]:
+    """No shipment record: the ERP is down (UNKNOWN, source named) or does not know the id (UNKNOWN, not found)."""
+    if error is not None:
+        blocker = Blocker(BlockerCode.SOURCE_UNAVAILABLE, error.source, f"{error.message}: readiness cannot be decided")
+        return ReadinessStatus.UNKNOWN, [blocker], [Check("shipment_open", "erp", CheckStatus.NOT_RUN, error.message)]
+    blocker = Blocker(BlockerCode.SHIPMENT_NOT_FOUND, "erp", f"Shipment {shipment_id} is not in the ERP")
+    return ReadinessStatus.UNKNOWN, [blocker], [Check("shipment_open", "erp", CheckStatus.FAILED, blocker.message)]
+
+
+async def _done(value: T) -> T:
+    return value

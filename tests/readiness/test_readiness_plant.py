@@ -1,0 +1,164 @@
+"""Readiness against the reference plant: the generator's scenarios, outages, batching, and no stale cache."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import FreshPlant, Gateway, Plant
+
+READINESS = """query($ids: [ID!]!) { shipmentsReadiness(shipmentIds: $ids) {
+    shipmentId status ready evaluatedAt requiredStage
+    blockers { code source message lotId orderId lineNo since }
+    checks { name source status detail }
+    observations { source fetchedAt latencyMs fromCache ok error } } }"""
+
+
+async def _readiness(gateway: Gateway, ids: list[str]) -> list[dict[str, Any]]:
+    body = await gateway.query(READINESS, {"ids": ids})
+    assert "errors" not in body, body
+    result: list[dict[str, Any]] = body["data"]["shipmentsReadiness"]
+    return result
+
+
+async def test_ready_shipments_are_ready(gateway: Gateway, manifest: dict[str, Any]) -> None:
+    ready = manifest["shipments"]["ready"]
+    assert len(ready) >= 3
+    for answer in await _readiness(gateway, ready):
+        assert answer["status"] == "READY", answer["blockers"]
+        assert answer["ready"] is True
+        assert answer["blockers"] == []
+        assert {c["status"] for c in answer["checks"]} == {"PASSED"}
+        assert {(o["source"], o["ok"], o["fromCache"]) for o in answer["observations"]} == {
+            ("erp", True, False),
+            ("qms", True, False),
+            ("wms", True, False),
+        }
+        assert answer["requiredStage"] == "STAGED"
+
+
+async def test_blocked_shipments_name_every_blocker(gateway: Gateway, manifest: dict[str, Any]) -> None:
+    blocked = manifest["shipments"]["blocked"]
+    answers = {a["shipmentId"]: a for a in await _readiness(gateway, [b["id"] for b in blocked])}
+    codes_seen: set[str] = set()
+    for case in blocked:
+        answer = answers[case["id"]]
+        codes = {b["code"] for b in answer["blockers"]}
+        assert answer["status"] == "NOT_READY", case
+        assert codes == set(case["expected"]), (case, answer["blockers"])
+        assert all(b["message"] and b["source"] in ("erp", "qms", "wms") for b in answer["blockers"])
+        codes_seen |= codes
+    assert codes_seen >= {
+        "CREDIT_BLOCK",
+        "DELIVERY_BLOCK",
+        "ORDER_NOT_RELEASED",
+        "LOT_NOT_RELEASED",
+        "LOT_ON_HOLD",
+        "OPEN_DEVIATION",
+        "COA_MISSING",
+        "LOT_EXPIRED",
+        "STOCK_BLOCKED",
+        "ALLOCATION_INCOMPLETE",
+        "PICKING_INCOMPLETE",
+        "NOT_STAGED",
+    }
+
+
+@pytest.mark.parametrize("system", ["erp", "qms", "wms"])
+async def test_a_system_in_outage_makes_it_unknown_naming_it(
+    gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any], system: str
+) -> None:
+    await plant_admin.faults(system, outage=True)
+    ids = [*manifest["shipments"]["ready"][:2], manifest["shipments"]["blocked"][0]["id"]]
+    for answer in await _readiness(gateway, ids):
+        assert answer["status"] == "UNKNOWN"
+        assert answer["ready"] is False
+        unavailable = [b for b in answer["blockers"] if b["code"] == "SOURCE_UNAVAILABLE"]
+        assert [b["source"] for b in unavailable] == [system]
+        not_run = {c["source"] for c in answer["checks"] if c["status"] == "NOT_RUN"}
+        assert not_run == {system} if system != "erp" else not_run <= {"erp", "qms"}
+        observation = next(o for o in answer["observations"] if o["source"] == system)
+        assert observation["ok"] is False
+        assert observation["error"]
+
+
+async def test_answered_sources_still_count_when_one_is_down(
+    gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any]
+) -> None:
+    credit = next(b["id"] for b in manifest["shipments"]["blocked"] if b["expected"] == ["CREDIT_BLOCK"])
+    await plant_admin.faults("wms", garbage=True)
+    (answer,) = await _readiness(gateway, [credit])
+    assert answer["status"] == "UNKNOWN"
+    assert {b["code"] for b in answer["blockers"]} == {"CREDIT_BLOCK", "SOURCE_UNAVAILABLE"}
+
+
+async def test_two_hundred_shipments_cost_one_request_per_source_and_kind(gateway: Gateway, plant_admin: Plant) -> None:
+    body = await gateway.query("{ shipments(first: 200) { edges { node { id } } } }")
+    ids = [e["node"]["id"] for e in body["data"]["shipments"]["edges"]]
+    assert len(ids) == 200
+    await plant_admin.reset_stats()
+    answers = await _readiness(gateway, ids)
+    assert [a["shipmentId"] for a in answers] == ids
+    stats = await plant_admin.stats()
+    assert stats["erp"] == {"GET /shipments": 1, "GET /orders": 1, "GET /products": 1, "GET /customers": 1}
+    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
+    assert stats["wms"] == {"GET /shipments": 1}
+
+
+async def test_readiness_on_orders_and_their_shipments_is_decided_once(
+    gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any]
+) -> None:
+    await plant_admin.reset_stats()
+    body = await gateway.query(
+        "query($id: ID!) { order(id: $id) { readiness { status } shipments { id readiness { status } } } }",
+        {"id": manifest["orders"]["ready"][0]},
+    )
+    assert "errors" not in body, body
+    order = body["data"]["order"]
+    assert len(order["shipments"]) >= 2
+    assert [r["status"] for r in order["readiness"]] == ["READY"] * len(order["shipments"])
+    assert all(s["readiness"]["status"] == "READY" for s in order["shipments"])
+    stats = await plant_admin.stats()
+    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
+    assert stats["wms"] == {"GET /shipments": 1}
+
+
+async def test_readiness_of_a_listed_page_is_one_batch(gateway: Gateway, plant_admin: Plant) -> None:
+    await plant_admin.reset_stats()
+    body = await gateway.query("{ shipments(first: 30) { edges { node { readiness { shipmentId status } } } } }")
+    assert "errors" not in body, body
+    assert len(body["data"]["shipments"]["edges"]) == 30
+    stats = await plant_admin.stats()
+    assert stats["erp"] == {"POST /shipments/search": 1, "GET /orders": 1, "GET /products": 1, "GET /customers": 1}
+    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
+    assert stats["wms"] == {"GET /shipments": 1}
+
+
+async def test_unknown_shipment_is_unknown_not_ready(gateway: Gateway) -> None:
+    body = await gateway.query('{ shipmentReadiness(shipmentId: "DL-0") { status blockers { code source } } }')
+    assert body["data"]["shipmentReadiness"] == {
+        "status": "UNKNOWN",
+        "blockers": [{"code": "SHIPMENT_NOT_FOUND", "source": "erp"}],
+    }
+
+
+async def test_more_than_500_ids_is_a_typed_error(gateway: Gateway) -> None:
+    body = await gateway.query(READINESS, {"ids": [f"DL-{i}" for i in range(501)]})
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
+
+
+async def test_a_hold_placed_in_the_qms_flips_the_next_answer(fresh_plant: FreshPlant) -> None:
+    shipment_id = fresh_plant.manifest["demo"]["hold_shipment"]
+    lot_id = fresh_plant.manifest["demo"]["hold_lot"]
+    (before,) = await _readiness(fresh_plant.gateway, [shipment_id])
+    assert before["status"] == "READY"
+    response = await fresh_plant.admin.client.post(
+        "/qms/holds",
+        json={"lot_id": lot_id, "reason_code": "OUT_OF_SPEC", "comment": "placed in the QMS", "placed_by": "qa"},
+        headers={"Idempotency-Key": "test-hold-1"},
+    )
+    assert response.status_code == 201, response.text
+    (after,) = await _readiness(fresh_plant.gateway, [shipment_id])
+    assert after["status"] == "NOT_READY"
+    assert {(b["code"], b["lotId"]) for b in after["blockers"]} == {("LOT_ON_HOLD", lot_id)}
