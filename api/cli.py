@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from api.logs import configure_logging
-from api.servers import Listener, bind, serve_all
+from api.servers import Listener, bind, run
 from api.settings import SOURCES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("lotgraph")
@@ -64,7 +63,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     listener = Listener(create_app(settings), bind(settings.host, settings.port))
     log.info("gateway listening", extra={"url": f"http://{settings.host}:{listener.port}/graphql"})
-    asyncio.run(serve_all([listener]))
+    run([listener])
     return 0
 
 
@@ -86,7 +85,7 @@ def _demo(args: argparse.Namespace) -> int:
         Listener(create_plant_app(args.data_dir / "plant"), plant_sock),
         Listener(create_app(settings), gateway_sock),
     ]
-    asyncio.run(serve_all(listeners))
+    run(listeners)
     return 0
 
 

@@ -15,7 +15,6 @@ from aiodataloader import DataLoader
 from resolvers.config import ResolverConfig
 from resolvers.shipment_readiness import Readiness, decide
 from sources.bundle import Sources
-from sources.errors import SourceError
 from sources.records import (
     Customer,
     Deviation,
@@ -65,12 +64,11 @@ class Loaders:
     def readiness(self) -> Loader[Readiness | None]:
         """Readiness of shipments: every shipment the operation asks about is decided in one batch."""
 
+        async def shipments(ids: list[str]) -> dict[str, Shipment]:
+            return {s.id: s for s in await self.shipments.load_many(ids) if s is not None}
+
         async def fetch(shipment_ids: list[str]) -> Mapping[str, Readiness | None]:
-            try:
-                known = {s.id: s for s in await self.shipments.load_many(shipment_ids) if s is not None}
-            except SourceError:
-                known = {}
-            decided = await decide(self.sources, self.config.readiness_stage, shipment_ids, known)
+            decided = await decide(self.sources, self.config.readiness_stage, shipment_ids, shipments)
             return {r.shipment_id: r for r in decided}
 
         return Loader(fetch, None)

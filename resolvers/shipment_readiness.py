@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, TypeVar
@@ -99,28 +99,27 @@ class _Observer:
         return result
 
 
-async def readiness_of(
-    ctx: Context, shipment_ids: Sequence[str], known: dict[str, Shipment] | None = None
-) -> list[Readiness]:
-    """The readiness of each shipment, in the order asked. ``known`` shipments are not fetched again."""
-    return await decide(ctx.sources, ctx.config.readiness_stage, shipment_ids, known)
+ShipmentFetch = Callable[[list[str]], Awaitable[dict[str, Shipment]]]
+
+
+async def readiness_of(ctx: Context, shipment_ids: Sequence[str]) -> list[Readiness]:
+    """The readiness of each shipment, in the order asked, through this operation's loaders."""
+    decided = await ctx.loaders.readiness.load_many(list(shipment_ids))
+    return [r for r in decided if r is not None]
 
 
 async def decide(
-    sources: Sources, stage: WarehouseStage, shipment_ids: Sequence[str], known: dict[str, Shipment] | None = None
+    sources: Sources, stage: WarehouseStage, shipment_ids: Sequence[str], fetch_shipments: ShipmentFetch | None = None
 ) -> list[Readiness]:
+    """Decide for ``shipment_ids``. ``fetch_shipments`` (default: the ERP adapter) lets a caller serve shipments
+    it already holds; it runs in step 1, beside the WMS call, so the critical path stays two round trips."""
     ids = list(dict.fromkeys(shipment_ids))
     seen = _Observer()
-    known = {i: s for i, s in (known or {}).items() if i in ids}
-    wanted = [i for i in ids if i not in known]
-
     fetched_shipments, progress = await asyncio.gather(
-        seen.call("erp", sources.erp.shipments(wanted)) if wanted else _done(dict[str, Shipment]()),
+        seen.call("erp", (fetch_shipments or sources.erp.shipments)(ids)),
         seen.call("wms", sources.wms.shipments(ids)),
     )
-    shipments = dict(known)
-    if not isinstance(fetched_shipments, SourceError):
-        shipments.update(fetched_shipments)
+    shipments = {} if isinstance(fetched_shipments, SourceError) else fetched_shipments
     open_ = list(shipments.values())
     lot_ids = list(dict.fromkeys(lot for s in open_ for lot in s.lot_ids))
 
@@ -163,7 +162,7 @@ async def decide(
     return results
 
 
-def _pick(found: dict[str, T] | SourceError, key: str) -> T | None | SourceError:
+def _pick(found: dict[str, T] | SourceError, key: str) -> T | SourceError | None:
     return found if isinstance(found, SourceError) else found.get(key)
 
 
@@ -176,7 +175,3 @@ def _without_shipment(
         return ReadinessStatus.UNKNOWN, [blocker], [Check("shipment_open", "erp", CheckStatus.NOT_RUN, error.message)]
     blocker = Blocker(BlockerCode.SHIPMENT_NOT_FOUND, "erp", f"Shipment {shipment_id} is not in the ERP")
     return ReadinessStatus.UNKNOWN, [blocker], [Check("shipment_open", "erp", CheckStatus.FAILED, blocker.message)]
-
-
-async def _done(value: T) -> T:
-    return value

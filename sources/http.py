@@ -4,9 +4,8 @@ Policy lives here, once: the overall deadline of a call, the correlation header,
 upstream's limit, and the mapping of every transport or protocol failure into the error tree of
 ``sources.errors``. Adapters only say which path to call and how to read the records.
 
-I/O goes through ``httpx.AsyncClient``'s API over a pluggable transport: by default the aiohttp transport
-(measured in ``bench/transport.py``: several times httpx's own pool under concurrency), in tests
-``httpx.ASGITransport`` or ``httpx.MockTransport``.
+I/O goes through a small ``Transport`` (sources/transport.py): aiohttp's client by default, the fastest measured
+here; any httpx transport (``httpx.ASGITransport``, ``httpx.MockTransport``) in tests.
 """
 
 from __future__ import annotations
@@ -21,11 +20,11 @@ from typing import Any, TypeVar
 
 import aiohttp
 import httpx
-from httpx_aiohttp import AiohttpTransport
 
 from sources.correlation import HEADER as CORRELATION_HEADER
 from sources.correlation import current_correlation_id
 from sources.errors import NotFound, SourceProtocolError, SourceRejected, SourceUnavailable
+from sources.transport import AiohttpTransport, HttpxTransport, Transport
 
 log = logging.getLogger("lotgraph.sources")
 
@@ -47,15 +46,6 @@ class CallStats:
     outcome: str
 
 
-def default_transport(max_connections: int = 100) -> httpx.AsyncBaseTransport:
-    """httpx over aiohttp: 4x httpx's own pool per core here (docs/benchmarks.md). Limits go on the transport,
-    which ignores the client's; keep-alive stays under the upstreams' usual 5 s idle timeout."""
-    limits = httpx.Limits(
-        max_connections=max_connections, max_keepalive_connections=max_connections, keepalive_expiry=4.0
-    )
-    return AiohttpTransport(limits=limits)
-
-
 class SourceClient:
     """HTTP access to one upstream system, with the deadline and error mapping every adapter needs."""
 
@@ -73,15 +63,12 @@ class SourceClient:
         self.timeout = timeout
         self.batch_limit = batch_limit
         self._on_call = on_call
-        self._http = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
-            timeout=httpx.Timeout(timeout),
-            transport=transport if transport is not None else default_transport(),
-            headers={"Accept": "application/json"},
+        self._transport: Transport = (
+            AiohttpTransport(base_url) if transport is None else HttpxTransport(base_url, transport)
         )
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     # -- reads ------------------------------------------------------------------------------------------------
 
@@ -134,7 +121,11 @@ class SourceClient:
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> Json:
-        all_headers = dict(headers or {})
+        all_headers = {"Accept": "application/json", **(headers or {})}
+        body = None
+        if json_body is not None:
+            body = json.dumps(json_body).encode()
+            all_headers["Content-Type"] = "application/json"
         correlation_id = current_correlation_id()
         if correlation_id:
             all_headers[CORRELATION_HEADER] = correlation_id
@@ -142,10 +133,12 @@ class SourceClient:
         outcome = "error"
         try:
             async with asyncio.timeout(self.timeout):
-                response = await self._http.request(method, path, params=params, json=json_body, headers=all_headers)
-            body = self._decode(response, method, route)
+                status, content = await self._transport.request(
+                    method, path, params=params, body=body, headers=all_headers
+                )
+            decoded = self._decode(status, content, method, route)
             outcome = "ok"
-            return body
+            return decoded
         except (TimeoutError, httpx.TimeoutException) as exc:
             outcome = "timeout"
             raise SourceUnavailable(self.name, f"{self.name.upper()} did not answer in time") from exc
@@ -167,12 +160,11 @@ class SourceClient:
                     },
                 )
 
-    def _decode(self, response: httpx.Response, method: str, route: str) -> Json:
-        status = response.status_code
+    def _decode(self, status: int, content: bytes, method: str, route: str) -> Json:
         if status >= 500:
             raise SourceUnavailable(self.name, f"{self.name.upper()} is failing (HTTP {status})")
         try:
-            body = json.loads(response.content) if response.content else None
+            body = json.loads(content) if content else None
         except ValueError as exc:
             raise SourceProtocolError(self.name, f"{self.name.upper()} answered invalid JSON") from exc
         if status < 300:
