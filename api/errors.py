@@ -18,6 +18,7 @@ from typing import Any
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from api.limits import LIMIT_CODES
 from resolvers.errors import InputError
 from sources.correlation import current_correlation_id
 from sources.errors import SourceError
@@ -34,8 +35,7 @@ def classify(error: GraphQLError) -> GraphQLError:
     if isinstance(original, InputError):
         return _with(error, original.message, {"code": original.code})
     if original is None:
-        code = "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
-        return _with(error, error.message, {"code": code, **(error.extensions or {})})
+        return _with(error, error.message, {"code": _pre_execution_code(error.message), **(error.extensions or {})})
     if isinstance(original, GraphQLError):
         return classify(original) if original is not error else error
     correlation_id = current_correlation_id()
@@ -45,6 +45,13 @@ def classify(error: GraphQLError) -> GraphQLError:
         exc_info=(type(original), original, original.__traceback__),
     )
     return _with(error, UNEXPECTED, {"code": "INTERNAL", "correlationId": correlation_id})
+
+
+def _pre_execution_code(message: str) -> str:
+    for fragment, code in LIMIT_CODES:
+        if fragment in message:
+            return code
+    return "GRAPHQL_PARSE_FAILED" if message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
 
 
 def _with(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:

@@ -16,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 import aiohttp
@@ -23,7 +24,8 @@ import httpx
 
 from sources.correlation import HEADER as CORRELATION_HEADER
 from sources.correlation import current_correlation_id
-from sources.errors import NotFound, SourceProtocolError, SourceRejected, SourceUnavailable
+from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected, SourceUnavailable
+from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff, now
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
 
 log = logging.getLogger("lotgraph.sources")
@@ -58,11 +60,19 @@ class SourceClient:
         transport: httpx.AsyncBaseTransport | None = None,
         batch_limit: int = BATCH_LIMIT,
         on_call: Callable[[CallStats], None] | None = None,
+        policy: ResiliencePolicy | None = None,
     ) -> None:
         self.name = name
         self.timeout = timeout
         self.batch_limit = batch_limit
         self._on_call = on_call
+        self.policy = policy or ResiliencePolicy()
+        self.breaker = CircuitBreaker(self.policy)
+        self._bulkhead = asyncio.Semaphore(self.policy.max_concurrency)
+        self.last_latency_ms: float | None = None
+        self.last_success_at: datetime | None = None
+        self.last_failure_at: datetime | None = None
+        self.last_error: str | None = None
         self._transport: Transport = (
             AiohttpTransport(base_url) if transport is None else HttpxTransport(base_url, transport)
         )
@@ -100,7 +110,7 @@ class SourceClient:
     async def command(self, path: str, body: Mapping[str, Any], *, idempotency_key: str, route: str) -> Json:
         """A state-changing POST. Never retried here: the idempotency key makes a caller's retry safe."""
         return await self._request(
-            "POST", path, route=route, json_body=dict(body), headers={"Idempotency-Key": idempotency_key}
+            "POST", path, route=route, json_body=dict(body), headers={"Idempotency-Key": idempotency_key}, retry=False
         )
 
     # -- shared -------------------------------------------------------------------------------------------------
@@ -120,7 +130,13 @@ class SourceClient:
         params: Mapping[str, str] | None = None,
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        retry: bool = True,
     ) -> Json:
+        """One logical call: breaker check, then attempts (reads only are retried, with jittered backoff) inside
+        one overall deadline and one bulkhead slot each."""
+        if not self.breaker.allow():
+            self._finish(method, route, time.perf_counter(), "breaker_open", None)
+            raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
         all_headers = {"Accept": "application/json", **(headers or {})}
         body = None
         if json_body is not None:
@@ -129,36 +145,78 @@ class SourceClient:
         correlation_id = current_correlation_id()
         if correlation_id:
             all_headers[CORRELATION_HEADER] = correlation_id
+        attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
-        outcome = "error"
+        outcome, error = "error", None
         try:
             async with asyncio.timeout(self.timeout):
-                status, content = await self._transport.request(
-                    method, path, params=params, body=body, headers=all_headers
-                )
-            decoded = self._decode(status, content, method, route)
-            outcome = "ok"
-            return decoded
+                for attempt in range(attempts):
+                    try:
+                        async with self._bulkhead:
+                            status, content = await self._transport.request(
+                                method, path, params=params, body=body, headers=all_headers
+                            )
+                        decoded = self._decode(status, content, method, route)
+                        outcome = "ok"
+                        return decoded
+                    except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
+                        error = SourceUnavailable(self.name, f"{self.name.upper()} is unreachable")
+                        error.__cause__ = exc
+                        outcome = "unreachable"
+                    except SourceUnavailable as exc:
+                        error, outcome = exc, "failing"
+                    except (SourceProtocolError, NotFound, SourceRejected) as exc:
+                        outcome = "ok" if isinstance(exc, NotFound | SourceRejected) else "protocol"
+                        raise
+                    if attempt + 1 < attempts:
+                        await asyncio.sleep(backoff(attempt, self.policy.backoff_seconds))
+                assert error is not None
+                raise error
         except (TimeoutError, httpx.TimeoutException) as exc:
             outcome = "timeout"
             raise SourceUnavailable(self.name, f"{self.name.upper()} did not answer in time") from exc
-        except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
-            outcome = "unreachable"
-            raise SourceUnavailable(self.name, f"{self.name.upper()} is unreachable") from exc
         finally:
-            elapsed = time.perf_counter() - started
-            if self._on_call is not None:
-                self._on_call(CallStats(self.name, f"{method} {route}", started, elapsed, outcome))
-            if outcome != "ok":
-                log.warning(
-                    "upstream call failed",
-                    extra={
-                        "source": self.name,
-                        "route": f"{method} {route}",
-                        "outcome": outcome,
-                        "seconds": round(elapsed, 4),
-                    },
-                )
+            self._finish(method, route, started, outcome, error)
+
+    def _finish(self, method: str, route: str, started: float, outcome: str, error: SourceError | None) -> None:
+        elapsed = time.perf_counter() - started
+        if outcome != "breaker_open":
+            self.breaker.record(outcome == "ok", timed_out=outcome == "timeout")
+            self.last_latency_ms = round(elapsed * 1000, 2)
+            if outcome == "ok":
+                self.last_success_at = now()
+            else:
+                self.last_failure_at = now()
+                self.last_error = error.message if error else outcome
+        if self._on_call is not None:
+            self._on_call(CallStats(self.name, f"{method} {route}", started, elapsed, outcome))
+        if outcome != "ok":
+            log.warning(
+                "upstream call failed",
+                extra={
+                    "source": self.name,
+                    "route": f"{method} {route}",
+                    "outcome": outcome,
+                    "seconds": round(elapsed, 4),
+                    "breaker": self.breaker.state.value,
+                },
+            )
+
+    def health(self) -> Health:
+        calls, failures = self.breaker.recent
+        return Health(
+            source=self.name,
+            state=self.breaker.state,
+            consecutive_failures=self.breaker.consecutive_failures,
+            recent_calls=calls,
+            recent_failures=failures,
+            last_latency_ms=self.last_latency_ms,
+            last_success_at=self.last_success_at,
+            last_failure_at=self.last_failure_at,
+            last_error=self.last_error,
+            in_flight=self.policy.max_concurrency - self._bulkhead._value,
+            max_concurrency=self.policy.max_concurrency,
+        )
 
     def _decode(self, status: int, content: bytes, method: str, route: str) -> Json:
         if status >= 500:
