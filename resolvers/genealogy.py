@@ -1,0 +1,273 @@
+"""Lot genealogy: a breadth-first walk over MES genealogy edges, one batched request per level.
+
+``walk`` is a plain async function over two "edges of these lots, one level" callables (backward: edges into the
+lots; forward: edges out of them) and the limits, so it runs the same over the MES adapter or a dict in a test.
+
+- Breadth first by level: the whole frontier goes to the source in one call (the adapter chunks it at the batch
+  limit and sends the chunks in parallel). A walk that ends at depth d asks d + 1 times per direction: the last
+  call is how we learn the deepest lots have no further edges.
+- A visited set per direction: a lot reached twice (a diamond) is kept once, at its first (shortest) depth, and
+  every edge between lots of the result is kept. A cycle in the source data is walked once and reported.
+- Limits, each of which ends the walk and says why (``Truncation``): the requested depth, the server's maximum
+  depth (a larger request is capped to it), the most lots a trace may hold, and a time budget.
+- Edges carry quantity, unit, work order and time exactly as the MES gave them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from resolvers.errors import InputError
+from sources.records import GenealogyEdge
+
+FetchLevel = Callable[[list[str]], Awaitable[Mapping[str, Sequence[GenealogyEdge]]]]
+"""Edges of these lots, one level, grouped by the lot asked for (a lot without edges may be absent)."""
+
+
+class TraceDirection(Enum):
+    BACKWARD = "BACKWARD"
+    FORWARD = "FORWARD"
+    BOTH = "BOTH"
+
+
+class TruncationReason(Enum):
+    MAX_DEPTH = "MAX_DEPTH"
+    SERVER_MAX_DEPTH = "SERVER_MAX_DEPTH"
+    NODE_LIMIT = "NODE_LIMIT"
+    TIME_BUDGET = "TIME_BUDGET"
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_depth: int | None
+    """Levels the client asked for; ``None`` means as deep as the server allows."""
+    server_max_depth: int
+    max_nodes: int
+    """Most lots one trace may hold, the root included."""
+    time_budget: float
+    """Seconds the walk may take; a level still in flight when it runs out is dropped."""
+
+    def depth(self) -> tuple[int, bool]:
+        """The depth the walk may reach, and whether that is the server's cap rather than the client's ask."""
+        if self.max_depth is None or self.max_depth > self.server_max_depth:
+            return self.server_max_depth, True
+        return self.max_depth, False
+
+
+@dataclass(frozen=True, slots=True)
+class TraceNode:
+    lot_id: str
+    depth: int
+    direction: TraceDirection
+    """BACKWARD or FORWARD; the root carries the direction of the trace."""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceLevel:
+    """One round of the walk in one direction: the lots asked about and what came back."""
+
+    direction: TraceDirection
+    depth: int
+    """Depth of the lots asked about (their edges lead to depth + 1)."""
+    lots: int
+    edges: int
+    new_lots: int
+
+
+@dataclass(frozen=True, slots=True)
+class Truncation:
+    reason: TruncationReason
+    limit: float
+    message: str
+
+
+@dataclass(slots=True)
+class Trace:
+    root: str
+    direction: TraceDirection
+    max_depth: int
+    """The depth limit that applied (after the server cap)."""
+    nodes: list[TraceNode] = field(default_factory=list)
+    edges: list[GenealogyEdge] = field(default_factory=list)
+    levels: list[TraceLevel] = field(default_factory=list)
+    truncation: Truncation | None = None
+    cycles: list[list[str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def lot_ids(self) -> list[str]:
+        """Every lot of the trace once, root first, in walk order."""
+        return list(dict.fromkeys(node.lot_id for node in self.nodes))
+
+    @property
+    def depth(self) -> int:
+        return max((node.depth for node in self.nodes), default=0)
+
+
+@dataclass(slots=True)
+class _Side:
+    """The walk in one direction."""
+
+    direction: TraceDirection
+    fetch: FetchLevel
+    depth_of: dict[str, int]
+    frontier: list[str]
+
+    def near(self, edge: GenealogyEdge) -> str:
+        return edge.output_lot_id if self.direction is TraceDirection.BACKWARD else edge.input_lot_id
+
+    def far(self, edge: GenealogyEdge) -> str:
+        return edge.input_lot_id if self.direction is TraceDirection.BACKWARD else edge.output_lot_id
+
+
+async def walk(
+    root: str,
+    direction: TraceDirection,
+    *,
+    edges_into: FetchLevel,
+    edges_out_of: FetchLevel,
+    limits: Limits,
+    clock: Callable[[], float] = time.monotonic,
+    on_level: Callable[[list[str]], None] | None = None,
+) -> Trace:
+    """Walk the genealogy of ``root`` breadth first. Source errors of a fetch propagate: nothing is guessed.
+
+    ``on_level`` hears the lots each level adds, as soon as they are known (to start loading what they need while
+    the walk goes on)."""
+    if limits.max_depth is not None and limits.max_depth < 0:
+        raise InputError(f"maxDepth must be 0 or more, got {limits.max_depth}")
+    max_depth, capped = limits.depth()
+    started = clock()
+    trace = Trace(root, direction, max_depth, nodes=[TraceNode(root, 0, direction)])
+    sides = []
+    if direction in (TraceDirection.BACKWARD, TraceDirection.BOTH):
+        sides.append(_Side(TraceDirection.BACKWARD, edges_into, {root: 0}, [root]))
+    if direction in (TraceDirection.FORWARD, TraceDirection.BOTH):
+        sides.append(_Side(TraceDirection.FORWARD, edges_out_of, {root: 0}, [root]))
+    kept: dict[tuple[str, str], GenealogyEdge] = {}
+    lots = {root}
+    # A cycle needs an edge back to a lot no deeper than the one it leaves; without one, Tarjan is not needed.
+    back_edge = direction is TraceDirection.BOTH
+    depth = 0
+    while any(side.frontier for side in sides):
+        active = [side for side in sides if side.frontier]
+        remaining = limits.time_budget - (clock() - started)
+        try:
+            if remaining <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(remaining):
+                answers = await asyncio.gather(*(side.fetch(list(side.frontier)) for side in active))
+        except TimeoutError:
+            trace.truncation = Truncation(
+                TruncationReason.TIME_BUDGET,
+                limits.time_budget,
+                f"the time budget of {limits.time_budget:g} s ran out after depth {depth}",
+            )
+            break
+        beyond_depth = False
+        for side, grouped in zip(active, answers, strict=True):
+            asked = set(side.frontier)
+            found = sorted(
+                (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if side.near(edge) in asked),
+                key=lambda e: (side.near(e), side.far(e)),
+            )
+            following: list[str] = []
+            for edge in found:
+                far = side.far(edge)
+                if far not in side.depth_of:
+                    if depth >= max_depth:
+                        beyond_depth = True
+                        continue
+                    if far not in lots and len(lots) >= limits.max_nodes:
+                        trace.truncation = trace.truncation or Truncation(
+                            TruncationReason.NODE_LIMIT,
+                            limits.max_nodes,
+                            f"the trace reached the limit of {limits.max_nodes} lots at depth {depth + 1}",
+                        )
+                        continue
+                    side.depth_of[far] = depth + 1
+                    lots.add(far)
+                    following.append(far)
+                    trace.nodes.append(TraceNode(far, depth + 1, side.direction))
+                elif side.depth_of[far] <= depth:
+                    back_edge = True
+                kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
+            trace.levels.append(TraceLevel(side.direction, depth, len(side.frontier), len(found), len(following)))
+            side.frontier = following
+            if on_level is not None and following:
+                on_level(following)
+        if beyond_depth and trace.truncation is None:
+            trace.truncation = _depth_truncation(max_depth, capped, limits)
+        if trace.truncation is not None:
+            break
+        depth += 1
+    trace.edges = list(kept.values())
+    trace.cycles = find_cycles(trace.edges) if back_edge else []
+    trace.seconds = clock() - started
+    return trace
+
+
+def _depth_truncation(max_depth: int, capped: bool, limits: Limits) -> Truncation:
+    if capped:
+        asked = "no maxDepth" if limits.max_depth is None else f"maxDepth {limits.max_depth}"
+        return Truncation(
+            TruncationReason.SERVER_MAX_DEPTH,
+            max_depth,
+            f"{asked} was capped at the server's maximum depth of {max_depth}, and the genealogy goes deeper",
+        )
+    return Truncation(
+        TruncationReason.MAX_DEPTH, max_depth, f"the genealogy goes deeper than the requested maxDepth {max_depth}"
+    )
+
+
+def find_cycles(edges: Iterable[GenealogyEdge]) -> list[list[str]]:
+    """The cycles among ``edges``: each strongly connected group of lots (or a lot feeding itself), ids sorted.
+
+    Tarjan's algorithm without recursion, so a deep genealogy cannot hit Python's recursion limit.
+    """
+    following: dict[str, list[str]] = {}
+    for edge in edges:
+        following.setdefault(edge.input_lot_id, []).append(edge.output_lot_id)
+        following.setdefault(edge.output_lot_id, [])
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cycles: list[list[str]] = []
+    for start in sorted(following):
+        if start in index:
+            continue
+        work = [(start, 0)]
+        while work:
+            lot_id, child = work.pop()
+            if child == 0:
+                index[lot_id] = low[lot_id] = len(index)
+                stack.append(lot_id)
+                on_stack.add(lot_id)
+            children = following[lot_id]
+            if child < len(children):
+                work.append((lot_id, child + 1))
+                nxt = children[child]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[lot_id] = min(low[lot_id], index[nxt])
+                continue
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[lot_id])
+            if low[lot_id] == index[lot_id]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == lot_id:
+                        break
+                if len(group) > 1 or lot_id in following[lot_id]:
+                    cycles.append(sorted(group))
+    return sorted(cycles)
