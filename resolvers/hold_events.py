@@ -1,0 +1,148 @@
+"""The events lotgraph's own hold commands publish: HoldPlaced, HoldReleased, StockStatusChanged and
+PendingActionChanged, in the canonical envelope (DESIGN.md rule 4), source ``lotgraph``.
+
+Each event has a deterministic ``source_event_id``, so a command that runs again (a claim taken over after a crash)
+publishes nothing twice: the bus appends a repeated id once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from resolvers.hold_outcomes import hold_to_dict
+from sources.events import BusinessKeys, Event, EventBus
+from sources.records import Hold
+from sources.store import PendingAction, utc_now
+from sources.wms import StockChange
+
+log = logging.getLogger("lotgraph.holds")
+
+SOURCE = "lotgraph"
+
+
+def _event(
+    kind: str,
+    *,
+    lot_id: str,
+    payload: dict[str, object],
+    event_id: str,
+    correlation_id: str | None,
+    plant: str | None,
+    occurred_at: datetime | None = None,
+    shipment_ids: Iterable[str] = (),
+) -> Event:
+    return Event(
+        type=kind,
+        source=SOURCE,
+        keys=BusinessKeys(lot_ids=(lot_id,), shipment_ids=tuple(shipment_ids)),
+        payload=payload,
+        occurred_at=occurred_at or utc_now(),
+        correlation_id=correlation_id,
+        plant=plant,
+        source_event_id=f"{kind}:{event_id}",
+    )
+
+
+def hold_placed(hold: Hold, *, plant: str | None, operation_key: str) -> Event:
+    payload = {**hold_to_dict(hold), "idempotency_key": operation_key}
+    return _event(
+        "HoldPlaced",
+        lot_id=hold.lot_id,
+        payload=payload,
+        event_id=hold.id,
+        correlation_id=hold.correlation_id,
+        plant=plant,
+        occurred_at=hold.placed_at,
+    )
+
+
+def hold_released(hold: Hold, *, plant: str | None, correlation_id: str, operation_key: str) -> Event:
+    payload = {**hold_to_dict(hold), "idempotency_key": operation_key}
+    return _event(
+        "HoldReleased",
+        lot_id=hold.lot_id,
+        payload=payload,
+        event_id=hold.id,
+        correlation_id=correlation_id,
+        plant=plant,
+        occurred_at=hold.released_at,
+    )
+
+
+def stock_changed(change: StockChange, action: PendingAction, *, plant: str | None, step: str = "") -> Event:
+    payload: dict[str, object] = {
+        "status": change.status.value,
+        "locations": [s.location for s in change.stock],
+        "hold_id": action.hold_id,
+        "reason": action.reason,
+        "shipment_ids": list(change.shipment_ids),
+        "requested_by": action.requested_by,
+    }
+    return _event(
+        "StockStatusChanged",
+        lot_id=change.lot_id,
+        payload=payload,
+        event_id=f"{action.upstream_key}{step}",
+        correlation_id=action.correlation_id,
+        plant=plant,
+        shipment_ids=change.shipment_ids,
+    )
+
+
+def pending_action_changed(action: PendingAction, *, plant: str | None) -> Event:
+    payload: dict[str, object] = json.loads(action.to_json())
+    return _event(
+        "PendingActionChanged",
+        lot_id=action.lot_id,
+        payload=payload,
+        event_id=f"{action.id}:{action.status.value}:{action.attempts}",
+        correlation_id=action.correlation_id,
+        plant=plant,
+        occurred_at=action.updated_at,
+    )
+
+
+async def publish(bus: EventBus | None, events: Iterable[Event]) -> list[Event]:
+    """Publish in order; return the events that could not be recorded (logged, never raised: the change they
+    describe has happened in the systems of record and stays visible there)."""
+    failed: list[Event] = []
+    if bus is None:
+        return failed
+    for event in events:
+        try:
+            await bus.publish(event)
+        except Exception:
+            log.exception("event not recorded", extra={"event_type": event.type, "lot_ids": list(event.keys.lot_ids)})
+            failed.append(event)
+    return failed
+
+
+class Publisher:
+    """Publishes events in the order they are emitted, from a task of its own, so that recording them overlaps the
+    command's upstream calls instead of following them. ``close`` waits for the last one and returns those that
+    could not be recorded."""
+
+    def __init__(self, bus: EventBus | None) -> None:
+        self.bus = bus
+        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._run()) if bus is not None else None
+        self._failed: list[Event] = []
+
+    def emit(self, events: Iterable[Event]) -> None:
+        if self._task is not None:
+            for event in events:
+                self._queue.put_nowait(event)
+
+    async def _run(self) -> None:
+        while (event := await self._queue.get()) is not None:
+            self._failed += await publish(self.bus, [event])
+
+    async def close(self) -> list[Event]:
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+        return self._failed

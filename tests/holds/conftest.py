@@ -1,0 +1,254 @@
+"""Fixtures of the hold tests: a plant of their own per test (holds change plant data), the gateway wired to it
+in process, a direct client of the plant to check what the QMS and WMS recorded, and real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+import redis
+import redis.asyncio as aioredis
+from starlette.applications import Starlette
+
+from api.app import create_app
+from api.settings import SOURCES, Settings, load_settings
+from plant.app import create_plant_app
+from plant.generator import generate
+from sources.bus.sqlite import SqliteBus
+from sources.events import Event
+from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
+
+REDIS_URL = "redis://127.0.0.1:6379/3"
+"""A database of the hold tests' own; every test also uses a key prefix of its own and deletes it."""
+DEADLINE = 30.0
+"""Seconds a test waits for something to happen (on a machine busy with other work)."""
+FAST_RETRIES = {
+    "LOTGRAPH_HOLDS_RETRY_BASE_SECONDS": "0.05",
+    "LOTGRAPH_HOLDS_RETRY_MAX_SECONDS": "0.2",
+    "LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.05",
+    # Fast retries must outlast the WMS breaker's open window, whose fast failures count as attempts.
+    "LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "200",
+    "LOTGRAPH_RESILIENCE_BREAKER_OPEN_SECONDS": "1",
+}
+
+PLACE = """mutation($input: PlaceHoldInput!) { placeHold(input: $input) {
+  complete replayed requestedBy requestedAt correlationId
+  holds { id lotId status reasonCode comment placedBy placedAt correlationId }
+  lots { id disposition stock { status } holds(status: ACTIVE) { id reasonCode } }
+  propagatedLotIds blockedLotIds
+  pendingActions { id kind status lotId holdId attempts maxAttempts lastError requestedBy correlationId }
+  errors { code message lotId holdId source }
+  warnings { code message lotId pendingActionId } } }"""
+
+RELEASE = """mutation($input: ReleaseHoldInput!) { releaseHold(input: $input) {
+  complete replayed stock disposition activeHoldIds requestedBy correlationId
+  hold { id lotId status releasedBy releaseComment }
+  lot { id disposition stock { status } }
+  pendingActions { id kind status lotId attempts lastError }
+  errors { code message holdId source }
+  warnings { code message lotId pendingActionId } } }"""
+
+PENDING = """query($status: [PendingActionStatus!]) { pendingActions(status: $status, first: 500) {
+  id kind status lotId holdId operation attempts maxAttempts nextAttemptAt lastError outcome requestedBy
+  correlationId lot { id kind } } }"""
+
+T = TypeVar("T")
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], what: str, deadline: float = DEADLINE) -> T:
+    """Ask ``check`` until it returns something, for at most ``deadline`` seconds."""
+    end = time.monotonic() + deadline
+    while True:
+        value = await check()
+        if value is not None:
+            return value
+        if time.monotonic() > end:
+            raise AssertionError(f"not within {deadline:g} s: {what}")
+        await asyncio.sleep(0.02)
+
+
+class PlantState:
+    """What the plant's systems of record hold, read straight from their APIs (not through lotgraph)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def holds(self, lot_id: str, status: str | None = None) -> list[dict[str, Any]]:
+        params = {"lot_ids": lot_id, **({"status": status} if status else {})}
+        response = await self.client.get("/qms/holds", params=params)
+        assert response.status_code == 200, response.text
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    async def hold_count(self) -> int:
+        response = await self.client.post("/qms/holds/search", json={"limit": 1})
+        assert response.status_code == 200, response.text
+        total: int = response.json()["total"]
+        return total
+
+    async def disposition(self, lot_id: str) -> str:
+        response = await self.client.get(f"/qms/lots/{lot_id}")
+        assert response.status_code == 200, response.text
+        value: str = response.json()["disposition"]
+        return value
+
+    async def stock_statuses(self, lot_id: str) -> set[str]:
+        response = await self.client.get("/wms/stock", params={"lot_ids": lot_id})
+        assert response.status_code == 200, response.text
+        return {item["status"] for item in response.json()["items"]}
+
+    async def allocate(self, shipment_id: str, lot_id: str, quantity: float = 1.0) -> httpx.Response:
+        body = {"shipment_id": shipment_id, "line_no": 1, "lot_id": lot_id, "quantity": quantity}
+        return await self.client.post("/wms/allocations", json=body)
+
+
+class HoldGateway(Gateway):
+    def __init__(self, client: httpx.AsyncClient, app: Starlette) -> None:
+        super().__init__(client)
+        self.app = app
+
+    @property
+    def bus(self) -> SqliteBus:
+        bus: SqliteBus = self.app.state.bus
+        return bus
+
+    async def place(self, user: str = "qa.tester", wms_down: bool = False, **fields: Any) -> dict[str, Any]:
+        """The payload; with ``wms_down``, the live stock of its lots may be an error naming the WMS."""
+        body = await self.data(PLACE, {"input": fields}, user=user, wms_down=wms_down)
+        payload: dict[str, Any] = body["placeHold"]
+        return payload
+
+    async def release(self, user: str = "qa.tester", wms_down: bool = False, **fields: Any) -> dict[str, Any]:
+        body = await self.data(RELEASE, {"input": fields}, user=user, wms_down=wms_down)
+        payload: dict[str, Any] = body["releaseHold"]
+        return payload
+
+    async def pending(self, *status: str) -> list[dict[str, Any]]:
+        body = await self.data(PENDING, {"status": list(status) or None})
+        actions: list[dict[str, Any]] = body["pendingActions"]
+        return actions
+
+    async def data(
+        self, query: str, variables: dict[str, Any], user: str = "qa.tester", *, wms_down: bool = False
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, **{"X-User": user})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        if wms_down:
+            for error in body.get("errors", []):
+                assert error["extensions"] == {"code": "SOURCE_UNAVAILABLE", "source": "wms"}, error
+                assert error["path"][-1] == "stock", error
+        else:
+            assert "errors" not in body, body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+async def all_events(bus: SqliteBus) -> list[Event]:
+    """Every event in the bus's log, in order."""
+    head = await bus.head()
+    found: list[Event] = []
+    if not head:
+        return found
+    async with asyncio.timeout(DEADLINE), contextlib.aclosing(bus.subscribe(after="")) as events:
+        async for event in events:
+            found.append(event)
+            if event.cursor == head:
+                break
+    return found
+
+
+def gateway_settings(data_dir: Path, **env: str) -> Settings:
+    urls = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    auth = {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0"}
+    return load_settings({**urls, **auth, "LOTGRAPH_DATA_DIR": str(data_dir), **FAST_RETRIES, **env})
+
+
+@contextlib.asynccontextmanager
+async def running_gateway(settings: Settings, plant: Starlette) -> AsyncIterator[HoldGateway]:
+    """The gateway in process over the plant; leaving the block shuts it down (as a restart would)."""
+    transport = httpx.ASGITransport(app=plant)
+    app = create_app(settings, transports=dict.fromkeys(SOURCES, transport))
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test", timeout=30)
+    async with app.router.lifespan_context(app), client:
+        yield HoldGateway(client, app)
+
+
+@pytest.fixture
+def plant_data(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A plant of this test's own: holds change its data."""
+    data = tmp_path / "plant"
+    return data, generate(data, seed=7, lots=2000)
+
+
+@pytest.fixture
+def manifest(plant_data: tuple[Path, dict[str, Any]]) -> dict[str, Any]:
+    return plant_data[1]
+
+
+@pytest.fixture
+async def plant(plant_data: tuple[Path, dict[str, Any]]) -> AsyncIterator[Starlette]:
+    app = create_plant_app(plant_data[0])
+    async with app.router.lifespan_context(app):
+        yield app
+
+
+@pytest.fixture
+async def plant_client(plant: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=plant), base_url=PLANT) as client:
+        yield client
+
+
+@pytest.fixture
+def state(plant_client: httpx.AsyncClient) -> PlantState:
+    return PlantState(plant_client)
+
+
+@pytest.fixture
+def admin(plant_client: httpx.AsyncClient) -> Plant:
+    return Plant(plant_client)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return gateway_settings(tmp_path / "gateway")
+
+
+@pytest.fixture
+async def gateway(settings: Settings, plant: Starlette) -> AsyncIterator[HoldGateway]:
+    async with running_gateway(settings, plant) as gateway:
+        yield gateway
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError as exc:
+        pytest.fail(f"these tests need Redis at {REDIS_URL} (apt-get install redis-server, then start it): {exc}")
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test only; its keys are deleted afterwards."""
+    prefix = f"lotgraph-holds-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
