@@ -1,0 +1,90 @@
+"""``POST /webhooks/{source}``: signed change notifications from the systems of record.
+
+Each request carries ``Webhook-Timestamp`` (Unix seconds), ``Webhook-Signature`` (``v1=<hex HMAC-SHA256 of
+"<timestamp>.<body>" with the source's secret>``; several, space-separated, while a secret is rotated) and
+``Webhook-Id`` (the delivery's id; a redelivery repeats it). Answers:
+
+- 200 ``recorded`` or ``duplicate`` (with the event id and cursor): the sender is done;
+- 202 ``dead_lettered``: signed but not an event lotgraph can record; kept with the reason for an operator;
+- 401 bad or missing signature, or a timestamp outside the tolerance (a replayed capture);
+- 404 a source lotgraph has no secret for; 413 a body over 1 MiB;
+- 503 the event log is unavailable: send again later (nothing was recorded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.settings import WebhookSettings
+from resolvers.ingest import Outcome, ingest
+from sources.bus.errors import BusError
+from sources.deadletters import DeadLetterUnavailable
+
+log = logging.getLogger("lotgraph.webhooks")
+
+TIMESTAMP = "webhook-timestamp"
+SIGNATURE = "webhook-signature"
+DELIVERY = "webhook-id"
+MAX_BODY = 1 << 20
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "v1=" + mac.hexdigest()
+
+
+def _refuse(status: int, code: str, message: str) -> Response:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def webhook_route(settings: WebhookSettings) -> Route:
+    async def receive(request: Request) -> Response:
+        source = request.path_params["source"]
+        secret = settings.secrets.get(source)
+        if secret is None:
+            return _refuse(404, "UNKNOWN_SOURCE", f"no webhooks are accepted from {source!r}")
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            return _refuse(413, "REQUEST_TOO_LARGE", f"at most {MAX_BODY} bytes")
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _refuse(413, "REQUEST_TOO_LARGE", f"at most {MAX_BODY} bytes")
+        timestamp = request.headers.get(TIMESTAMP, "")
+        if not timestamp.isdigit():
+            return _refuse(401, "BAD_TIMESTAMP", f"{TIMESTAMP} must be Unix seconds")
+        if abs(time.time() - int(timestamp)) > settings.tolerance:
+            return _refuse(401, "STALE_TIMESTAMP", f"{TIMESTAMP} is more than {settings.tolerance:g} s off")
+        expected = signature(secret, timestamp, body)
+        offered = request.headers.get(SIGNATURE, "").replace(",", " ").split()
+        if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
+            return _refuse(401, "BAD_SIGNATURE", f"{SIGNATURE} does not match the body")
+        delivery_id = request.headers.get(DELIVERY) or None
+        state = request.app.state
+        try:
+            result = await ingest(state.sources, state.bus, state.dead_letters, source, body, delivery_id)
+        except (BusError, DeadLetterUnavailable) as exc:
+            log.warning("webhook not recorded: event log unavailable", extra={"source": source, "error": str(exc)})
+            return JSONResponse(
+                {"error": {"code": "UNAVAILABLE", "message": "the event log is unavailable; send again"}},
+                status_code=503,
+                headers={"Retry-After": "1"},
+            )
+        if result.outcome is Outcome.DEAD_LETTERED:
+            assert result.dead_letter is not None
+            letter = result.dead_letter
+            return JSONResponse(
+                {"status": "dead_lettered", "dead_letter_id": letter.id, "reason": letter.reason}, status_code=202
+            )
+        assert result.event is not None
+        return JSONResponse(
+            {"status": result.outcome.value, "event_id": result.event.id, "cursor": result.event.cursor}
+        )
+
+    return Route("/webhooks/{source}", receive, methods=["POST"])

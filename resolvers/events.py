@@ -1,0 +1,230 @@
+"""Events as plain data: webhook bodies normalized into the canonical envelope, subscription filters, and the
+cache entries an event makes stale. Pure functions: no I/O, no clock but the one passed in.
+
+A webhook body (what a source system sends to ``/webhooks/{source}``) is one event of its outbox::
+
+    {"event_id": "…", "type": "HoldPlaced", "version": 1, "occurred_at": "2024-05-01T08:00:00Z",
+     "keys": {"lot_id": "…", "hold_id": "…"}, "payload": {…}, "correlation_id": "…", "plant": "DE01"}
+
+``version`` defaults to 1; ``correlation_id`` and ``plant`` may be absent. The payload must match the catalog's
+JSON Schema of its type and version. Keys outside the envelope's four kinds (hold, deviation, customer ids) are
+kept in the payload.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from resolvers import json_schema
+from resolvers.event_catalog import schema_of
+from sources.events import BusinessKeys, Event
+
+SOURCE_TYPES: Mapping[str, frozenset[str]] = {
+    "erp": frozenset({"OrderStatusChanged", "ShipmentStatusChanged"}),
+    "qms": frozenset({"HoldPlaced", "HoldReleased", "LotDispositionChanged", "DeviationOpened", "DeviationClosed"}),
+    "mes": frozenset(),
+    "wms": frozenset({"StockStatusChanged", "AllocationChanged"}),
+}
+"""What each source system may send."""
+
+HOLD_TYPES = frozenset({"HoldPlaced", "HoldReleased"})
+FACT_IDS = HOLD_TYPES
+"""Types whose events are one fact however they arrive: their source event id is ``<type>:<hold id>``, as
+lotgraph's own hold commands publish them, so a hold placed through lotgraph is one event, not two."""
+
+_KEYS = {
+    "lot_id": "lot_ids",
+    "lot_ids": "lot_ids",
+    "order_id": "order_ids",
+    "order_ids": "order_ids",
+    "shipment_id": "shipment_ids",
+    "shipment_ids": "shipment_ids",
+    "product_id": "item_ids",
+    "item_id": "item_ids",
+    "item_ids": "item_ids",
+}
+MAX_ID = 200
+
+
+class MalformedEvent(Exception):
+    """A signed webhook whose body is not an event lotgraph can record; ``reason`` says why, for the dead letter."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def normalize(source: str, body: bytes | str) -> Event:
+    """The canonical event of a webhook ``body`` from ``source``, or ``MalformedEvent``."""
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedEvent(f"body is not JSON: {exc}") from None
+    if not isinstance(document, dict):
+        raise MalformedEvent("body must be a JSON object")
+    event_id = _id(document.get("event_id"), "event_id")
+    type_ = document.get("type")
+    allowed = SOURCE_TYPES.get(source, frozenset())
+    if not isinstance(type_, str) or type_ not in allowed:
+        kinds = ", ".join(sorted(allowed)) or "none"
+        raise MalformedEvent(f"type: {type_!r} is not an event type {source} sends (it sends: {kinds})")
+    claimed = document.get("source", source)
+    if claimed != source:
+        raise MalformedEvent(f"source: the body says {claimed!r} but was sent to /webhooks/{source}")
+    version = document.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise MalformedEvent(f"version: must be a whole number, got {version!r}")
+    schema = schema_of(type_, version)
+    if schema is None:
+        raise MalformedEvent(f"version: {type_} has no version {version} in the event catalog")
+    occurred_at = _time(document.get("occurred_at"))
+    keys, extra = _keys(document.get("keys", {}))
+    payload = document.get("payload")
+    if not isinstance(payload, dict):
+        raise MalformedEvent("payload: must be a JSON object")
+    problems = json_schema.errors(payload, schema.payload)
+    if problems:
+        raise MalformedEvent("; ".join(problems[:5]))
+    payload = {**{k: v for k, v in extra.items() if k not in payload}, **payload}
+    source_event_id = f"{type_}:{payload['id']}" if type_ in FACT_IDS else f"{source}:{event_id}"
+    return Event(
+        type=type_,
+        source=source,
+        keys=keys,
+        payload=payload,
+        occurred_at=occurred_at,
+        correlation_id=_optional_id(document.get("correlation_id"), "correlation_id"),
+        plant=_optional_id(document.get("plant"), "plant"),
+        version=version,
+        source_event_id=source_event_id,
+    )
+
+
+def _id(value: Any, name: str) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_ID:
+        raise MalformedEvent(f"{name}: must be a non-empty string of at most {MAX_ID} characters, got {value!r}")
+    return value
+
+
+def _optional_id(value: Any, name: str) -> str | None:
+    return None if value is None else _id(value, name)
+
+
+def _time(value: Any) -> datetime:
+    if not isinstance(value, str):
+        raise MalformedEvent(f"occurred_at: must be an ISO 8601 date-time, got {value!r}")
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedEvent(f"occurred_at: must be an ISO 8601 date-time, got {value!r}") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _keys(raw: Any) -> tuple[BusinessKeys, dict[str, str]]:
+    if not isinstance(raw, dict):
+        raise MalformedEvent("keys: must be a JSON object")
+    found: dict[str, list[str]] = {"lot_ids": [], "order_ids": [], "shipment_ids": [], "item_ids": []}
+    extra: dict[str, str] = {}
+    for name, value in raw.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            if not isinstance(item, str) or not item or len(item) > MAX_ID:
+                raise MalformedEvent(f"keys.{name}: must be a non-empty string (or a list of them), got {value!r}")
+        if name in _KEYS:
+            found[_KEYS[name]].extend(values)
+        elif isinstance(value, str):
+            extra[name] = value
+    unique = {kind: tuple(dict.fromkeys(ids)) for kind, ids in found.items()}
+    return BusinessKeys(**unique), extra
+
+
+# -- filters -----------------------------------------------------------------------------------------------------
+
+EventFilter = Callable[[Event], bool]
+
+
+def hold_filter(lot_ids: Collection[str] | None, plant: str | None) -> EventFilter:
+    """Hold placed and released events, of these lots (any when None) in this plant (any when None)."""
+    lots = frozenset(lot_ids) if lot_ids is not None else None
+
+    def matches(event: Event) -> bool:
+        if event.type not in HOLD_TYPES:
+            return False
+        if plant is not None and event.plant != plant:
+            return False
+        return lots is None or not lots.isdisjoint(event.keys.lot_ids)
+
+    return matches
+
+
+def status_filter(
+    types: Collection[str] | None,
+    lot_ids: Collection[str] | None,
+    order_ids: Collection[str] | None,
+    shipment_ids: Collection[str] | None,
+) -> EventFilter:
+    """Events of these types (any when None) that concern any of the lots, orders or shipments given (any event
+    when none of the three is given)."""
+    kinds = frozenset(types) if types is not None else None
+    lots, orders, shipments = (frozenset(ids or ()) for ids in (lot_ids, order_ids, shipment_ids))
+    every = lot_ids is None and order_ids is None and shipment_ids is None
+
+    def matches(event: Event) -> bool:
+        if kinds is not None and event.type not in kinds:
+            return False
+        if every:
+            return True
+        keys = event.keys
+        return not (
+            lots.isdisjoint(keys.lot_ids)
+            and orders.isdisjoint(keys.order_ids)
+            and shipments.isdisjoint(keys.shipment_ids)
+        )
+
+    return matches
+
+
+# -- what an event makes stale, what it touches ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """Cached records an event may have changed: MES lot master records, ERP products and customers."""
+
+    lot_ids: tuple[str, ...]
+    product_ids: tuple[str, ...]
+    customer_ids: tuple[str, ...]
+
+
+def stale(event: Event) -> Stale:
+    customer = event.payload.get("customer_id")
+    return Stale(
+        lot_ids=event.keys.lot_ids,
+        product_ids=event.keys.item_ids,
+        customer_ids=(customer,) if isinstance(customer, str) else (),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """What a shipment's readiness depends on: the shipment, its order, and the lots allocated or assigned to it."""
+
+    shipment_ids: frozenset[str]
+    order_ids: frozenset[str]
+    lot_ids: frozenset[str]
+
+    @staticmethod
+    def of(shipment_ids: Iterable[str], order_ids: Iterable[str], lot_ids: Iterable[str]) -> Watch:
+        return Watch(frozenset(shipment_ids), frozenset(order_ids), frozenset(lot_ids))
+
+    def touched_by(self, event: Event) -> bool:
+        keys = event.keys
+        return not (
+            self.shipment_ids.isdisjoint(keys.shipment_ids)
+            and self.order_ids.isdisjoint(keys.order_ids)
+            and self.lot_ids.isdisjoint(keys.lot_ids)
+        )
