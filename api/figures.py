@@ -1,0 +1,80 @@
+"""Figures for ``/metrics`` that live elsewhere, sampled before a scrape (``Metrics.watch``).
+
+- Holds, from the systems of record through the source adapters: active holds (the QMS's count), the age of the
+  oldest one, and the BLOCKED stock of the lots they are on (the WMS contract has no search by stock status, so
+  blocked stock is read for the lots under an active hold). Paged at the contract's limit, at most ``MAX_PAGES``.
+- Pending actions and dead letters, from the durable stores, by status (counted up to ``STORE_LIMIT`` each).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from api.metrics import Metrics
+from sources.bundle import Sources
+from sources.deadletters import DeadLetterStatus, DeadLetterStore
+from sources.records import Hold, HoldStatus, StockStatus
+from sources.store import ActionStatus, Store
+
+PAGE = 500
+MAX_PAGES = 20
+STORE_LIMIT = 10_000
+
+
+def watch_holds(
+    metrics: Metrics, sources: Sources, *, interval: float, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> None:
+    async def sample() -> None:
+        holds, total = await active_holds(sources)
+        placed = [h.placed_at for h in holds if h.placed_at is not None]
+        stock = await sources.wms.stock_by_lot({h.lot_id for h in holds})
+        blocked: dict[str, float] = {}
+        for records in stock.values():
+            for s in records:
+                if s.status is StockStatus.BLOCKED:
+                    blocked[s.uom] = blocked.get(s.uom, 0.0) + s.quantity
+        metrics.active_holds.set(total)
+        metrics.oldest_active_hold_age.set(max(0.0, (now() - min(placed)).total_seconds()) if placed else 0.0)
+        metrics.blocked_stock.clear()
+        for uom, quantity in blocked.items():
+            metrics.blocked_stock.labels(uom).set(quantity)
+
+    metrics.watch("holds", sample, interval=interval)
+
+
+async def active_holds(sources: Sources) -> tuple[list[Hold], int]:
+    """The active holds (at most ``PAGE * MAX_PAGES``) and how many there are in all."""
+    holds: list[Hold] = []
+    after: str | None = None
+    total = 0
+    for _ in range(MAX_PAGES):
+        page = await sources.qms.search_holds(
+            status=HoldStatus.ACTIVE, lot_id=None, reason_code=None, limit=PAGE, after=after
+        )
+        total = max(total, page.total)
+        holds.extend(page.items)
+        if not page.has_more or not page.items:
+            break
+        after = page.items[-1].id
+    return holds, total
+
+
+def watch_store(metrics: Metrics, store: Store, dead_letters: DeadLetterStore, *, interval: float) -> None:
+    async def actions() -> dict[str, int]:
+        found = await store.actions([ActionStatus.PENDING, ActionStatus.FAILED], STORE_LIMIT)
+        counts: dict[str, int] = {}
+        for action in found:
+            counts[action.status.value] = counts.get(action.status.value, 0) + 1
+        return counts
+
+    async def letters() -> dict[str, int]:
+        counts = {}
+        for status in DeadLetterStatus:
+            found = await dead_letters.list(status=status, source=None, first=STORE_LIMIT, after=None)
+            counts[status.value] = len(found)
+        return counts
+
+    pending = [s.value for s in (ActionStatus.PENDING, ActionStatus.FAILED)]
+    metrics.watch_counts(metrics.pending_actions, actions, name="pending_actions", interval=interval, known=pending)
+    metrics.watch_counts(metrics.dead_letters, letters, name="dead_letters", interval=interval)
