@@ -48,7 +48,7 @@ class AuthError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
-    mode: str = "jwt"  # jwt or none
+    mode: str = "jwt"  # jwt or none (development only)
     hs256_secret: str | None = None
     jwks_file: Path | None = None
     jwks_url: str | None = None

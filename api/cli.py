@@ -5,16 +5,20 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from api.auth import ROLES, demo_secret, mint
 from api.logs import configure_logging
 from api.servers import Listener, bind, run
 from api.settings import SOURCES, Settings, SettingsError, load_settings
 
 log = logging.getLogger("lotgraph")
+
+DEMO_TOKEN_HOURS = 12
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,6 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--config", type=Path, help="TOML settings file (or LOTGRAPH_CONFIG)")
     serve.add_argument("--host", help="interface to listen on (LOTGRAPH_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (LOTGRAPH_PORT)")
+    serve.add_argument(
+        "--federation", action="store_true", default=None, help="serve as an Apollo Federation v2 subgraph"
+    )
 
     import plant.cli as plant_cli
 
@@ -38,9 +45,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
     demo.add_argument("--lots", type=int, default=2000, help="lots in the generated plant")
+    demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
+    demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+
+    token = commands.add_parser(
+        "token", help="mint a bearer token (HS256) for the demo's key or LOTGRAPH_AUTH_HS256_SECRET"
+    )
+    token.add_argument("--role", action="append", required=True, choices=ROLES, help="a role; repeat for several")
+    token.add_argument("--sub", default="demo-user", help="the token's subject (who)")
+    token.add_argument("--hours", type=float, default=8.0, help="how long the token is valid")
+    token.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="the demo's data dir (its key)")
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--federation", action="store_true", help="the Apollo Federation v2 subgraph's SDL")
 
     args = parser.parse_args(argv)
     try:
@@ -50,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return plant_cli.run(args)
         if args.command == "demo":
             return _demo(args)
+        if args.command == "token":
+            return _token(args)
         return _export_schema(args)
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
@@ -57,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings(os.environ, args.config, host=args.host, port=args.port)
+    settings = load_settings(os.environ, args.config, host=args.host, port=args.port, federation=args.federation)
     configure_logging(settings.log_level, settings.log_format)
     from api.app import create_app
 
@@ -69,50 +89,90 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     from api.app import create_app
+    from plant.activity import MAX_RATE, Protected, WithActivity
     from plant.app import create_plant_app, ensure_data
+    from plant.webhooks import WebhookTarget
 
+    if args.activity and not 0 < args.activity_rate <= MAX_RATE:
+        print(f"lotgraph: --activity-rate must be above 0 and at most {MAX_RATE:g}", file=sys.stderr)
+        return 2
     plant_sock = bind(args.host, args.plant_port)
     gateway_sock = bind(args.host, args.port)
     plant_url = f"http://{args.host}:{plant_sock.getsockname()[1]}"
     gateway_url = f"http://{args.host}:{gateway_sock.getsockname()[1]}"
     overrides: dict[str, Any] = {f"sources.{name}.url": f"{plant_url}/{name}" for name in SOURCES}
     overrides["data_dir"] = str(args.data_dir / "gateway")
+    webhook_secret = secrets.token_urlsafe(32)  # plant → gateway webhooks, signed with a secret of this run
+    overrides.update({f"webhooks.{name}.secret": webhook_secret for name in SOURCES})
+    overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
     settings = load_settings(os.environ, None, **overrides)
     configure_logging(settings.log_level, "text")
     manifest = ensure_data(args.data_dir / "plant", args.seed, args.lots)
     print(_banner(gateway_url, plant_url, settings, manifest), flush=True)
-    listeners = [
-        Listener(create_plant_app(args.data_dir / "plant"), plant_sock),
-        Listener(create_app(settings), gateway_sock),
-    ]
+    webhooks = WebhookTarget.shared(gateway_url, webhook_secret)
+    plant_app: Any = create_plant_app(args.data_dir / "plant", webhooks=webhooks)
+    if args.activity:
+        rate, protected = args.activity_rate, Protected.of_manifest(manifest)
+        plant_app = WithActivity(plant_app, base_url=plant_url, rate=rate, seed=args.seed, protected=protected)
+    listeners = [Listener(plant_app, plant_sock), Listener(create_app(settings), gateway_sock)]
     run(listeners)
     return 0
 
 
 def _banner(gateway_url: str, plant_url: str, settings: Settings, manifest: dict[str, Any]) -> str:
     demo = manifest.get("demo", {})
+    dashboard = f"{gateway_url}/dashboard/"
+    if settings.auth.mode != "none":  # the link signs the browser tab in as a viewer (the fragment stays local)
+        secret, hours = settings.auth.hs256_secret or "", DEMO_TOKEN_HOURS
+        viewer = mint(secret, "demo-dashboard", ["viewer"], ttl_seconds=hours * 3600)
+        dashboard += f"#token={viewer}"
     lines = [
         "lotgraph demo",
+        f"  dashboard (in a browser):        {dashboard}",
         f"  GraphQL (GraphiQL in a browser): {gateway_url}/graphql",
         f"  reference plant:                 {plant_url}/{{erp,qms,mes,wms}}  (manifest: {plant_url}/admin/manifest)",
         f"  data:                            {settings.data_dir.parent}",
         "  ids to try:",
     ]
     lines += [f"    {key}: {value}" for key, value in demo.items()]
+    if settings.auth.mode == "none":
+        lines.append("  authentication: OFF (LOTGRAPH_AUTH_MODE=none)")
+    else:
+        secret = settings.auth.hs256_secret or ""
+        lines.append(f"  tokens, valid {DEMO_TOKEN_HOURS} h (Authorization: Bearer <token>; more: lotgraph token):")
+        lines += [
+            f"    {role}: {mint(secret, f'demo-{role}', [role], ttl_seconds=DEMO_TOKEN_HOURS * 3600)}" for role in ROLES
+        ]
     order_id = demo.get("order") or next(iter(manifest.get("orders", {}).get("ready", [])), "SO-100001")
+    auth = "" if settings.auth.mode == "none" else ' -H "Authorization: Bearer <admin token>"'
     lines += [
         "  try:",
-        f'    curl -s {gateway_url}/graphql -H "Content-Type: application/json" -d '
+        f'    curl -s {gateway_url}/graphql{auth} -H "Content-Type: application/json" -d '
         f'\'{{"query": "{{ order(id: \\"{order_id}\\") {{ status shipments {{ id lines {{ lots {{ id disposition '
         "stock { status } } } } } }\"}'",
     ]
     return "\n".join(lines)
 
 
+def _token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("LOTGRAPH_AUTH_HS256_SECRET")
+    key_file = args.data_dir / "gateway" / "demo-secret.json"
+    if not secret:
+        if not key_file.exists():
+            print(
+                f"lotgraph: no key: set LOTGRAPH_AUTH_HS256_SECRET, or run lotgraph demo first ({key_file})",
+                file=sys.stderr,
+            )
+            return 2
+        secret = demo_secret(args.data_dir / "gateway")
+    print(mint(secret, args.sub, list(dict.fromkeys(args.role)), ttl_seconds=int(args.hours * 3600)))
+    return 0
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from api.app import build_graphql_schema
 
-    sdl = build_graphql_schema().as_str() + "\n"
+    sdl = build_graphql_schema(federation=args.federation).as_str() + "\n"
     if args.output:
         args.output.write_text(sdl)
     else:

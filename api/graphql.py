@@ -1,29 +1,112 @@
-"""The GraphQL endpoint: strawberry's ASGI view with lotgraph's context."""
+"""The GraphQL endpoint: strawberry's ASGI view, speaking GraphQL over HTTP (api/graphql_http.py), with lotgraph's
+context."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UnsetType
 
+from api.auth import ANONYMOUS, Authenticator, AuthError, AuthSettings, Principal
+from api.graphql_http import GraphQLOverHTTP
+from api.settings import LimitSettings
+from api.subscriptions import TransportWSHandler
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
+from resolvers.hold_policy import HoldPolicy
 from sources.bundle import Sources
 from sources.correlation import accept_correlation_id, current_correlation_id
+from sources.deadletters import DeadLetterStore
+from sources.events import EventBus
+from sources.store import Store
 
 USER_HEADER = "X-User"
 
 
-class GraphQLView(GraphQL[Context, None]):
-    def __init__(self, schema: Any, sources: Sources, *, config: ResolverConfig, graphiql: bool) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if graphiql else None)
+class GraphQLView(GraphQLOverHTTP[Context, None]):
+    graphql_transport_ws_handler_class = TransportWSHandler
+
+    def __init__(
+        self,
+        schema: Any,
+        sources: Sources,
+        *,
+        config: ResolverConfig,
+        graphiql: bool,
+        bus: EventBus | None = None,
+        store: Store | None = None,
+        holds: HoldPolicy | None = None,
+        dead_letters: DeadLetterStore | None = None,
+        authenticator: Authenticator | None = None,
+        limits: LimitSettings | None = None,
+    ) -> None:
+        limits = limits or LimitSettings()
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if graphiql else None,
+            # graphql-transport-ws and SSE (graphql-sse, distinct connections); not the legacy graphql-ws protocol
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_SSE_PROTOCOL),
+            max_subscriptions_per_connection=limits.max_subscriptions,
+            connection_init_wait_timeout=timedelta(seconds=limits.connection_init_seconds),
+        )
+        self.authenticator = authenticator or Authenticator(AuthSettings(mode="none"))
         self.sources = sources
         self.config = config
+        self.bus = bus
+        self.store = store
+        self.holds = holds or HoldPolicy()
+        self.dead_letters = dead_letters
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
+        """``connection_init`` of a WebSocket: authenticate the connection from its payload's ``Authorization``
+        (``"Bearer <jwt>"``). A bad token closes the connection with 4403; no token leaves it anonymous, so every
+        subscription that needs a role answers UNAUTHENTICATED. All operations of the connection share the
+        principal."""
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        try:
+            principal = await self.authenticator.authenticate(header if isinstance(header, str) else None)
+        except AuthError as exc:
+            raise ConnectionRejectionError({"message": f"Not authenticated: {exc}."}) from None
+        self._apply(context, principal, None)
+        return await super().on_ws_connect(context)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""
+        try:
+            return json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("the body is not UTF-8", "", 0) from exc
+
+    def _apply(
+        self, context: Context, principal: Principal, auth_error: str | None, dev_user: str | None = None
+    ) -> None:
+        context.roles, context.authenticated, context.auth_error = principal.roles, principal.authenticated, auth_error
+        context.user = principal.subject
+        if self.authenticator.development and dev_user and dev_user.strip():
+            context.user = dev_user.strip()[:128]
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        user = (request.headers.get(USER_HEADER) or "anonymous").strip()[:128] or "anonymous"
         correlation_id = current_correlation_id() or accept_correlation_id(None)
-        return Context(sources=self.sources, correlation_id=correlation_id, user=user, config=self.config)
+        context = Context(
+            sources=self.sources,
+            correlation_id=correlation_id,
+            config=self.config,
+            bus=self.bus,
+            store=self.store,
+            holds=self.holds,
+            dead_letters=self.dead_letters,
+        )
+        state = request.scope.get("state") or {}
+        # HTTP: AuthMiddleware read the bearer token; WebSocket: on_ws_connect does, from connection_init.
+        self._apply(
+            context, state.get("principal", ANONYMOUS), state.get("auth_error"), request.headers.get(USER_HEADER)
+        )
+        return context

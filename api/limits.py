@@ -28,8 +28,8 @@ from graphql import (
 from graphql.utilities import get_operation_ast
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
-LIST_GUESS = 10
-"""Items assumed in a list whose size the query does not state."""
+LIST_GUESS = 3
+"""Items assumed in a list whose size the query does not state (lines of a shipment, lots of a line, holds…)."""
 TRACE_NODES_PER_LEVEL = 50
 """Lots assumed per level of a genealogy trace when costing ``maxDepth``."""
 ID_LISTS = ("ids", "shipmentIds", "lotIds", "orderIds")

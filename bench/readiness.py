@@ -9,7 +9,7 @@ Side by side in one run, against the reference plant in its own process:
 1. With ``latency_ms`` added on every plant system (default 50 ms): the latency of ``shipmentReadiness`` for one
    shipment and of ``shipmentsReadiness`` for 200, each beside its **reference**, the same upstream calls made
    directly in the same two parallel steps the gateway makes (ERP shipments with WMS progress; then ERP orders,
-   products, customers with the QMS lots, holds, deviations). Overhead = gateway − reference (median, p99).
+   products, customers with the QMS lots, holds, deviations). Overhead = gateway - reference (median, p99).
 2. With 0 ms added: requests/s of the single-shipment readiness query (wrk, 20 connections) beside a plain
    Starlette endpoint answering the same JSON precomputed (the ceiling of this stack here), their ratio, and the
    gateway's own CPU time per request from /proc (the plant's share excluded).

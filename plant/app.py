@@ -25,6 +25,7 @@ from plant import erp, mes, qms, wms
 from plant.generator import generate, load_manifest
 from plant.http import EXCEPTION_HANDLERS, PlantError, ok
 from plant.service import database_of
+from plant.webhooks import WebhookSender, WebhookTarget
 
 SYSTEMS: dict[str, Callable[[Path], Starlette]] = {
     "erp": erp.create_app,
@@ -41,8 +42,11 @@ def create_system_app(system: str, data_dir: Path) -> Starlette:
     return SYSTEMS[system](data_dir / f"{system}.db")
 
 
-def create_plant_app(data_dir: Path, systems: dict[str, Starlette] | None = None) -> Starlette:
-    """All four systems under ``/erp`` … ``/wms``, plus ``GET /admin/manifest`` (and ``GET /``)."""
+def create_plant_app(
+    data_dir: Path, systems: dict[str, Starlette] | None = None, *, webhooks: WebhookTarget | None = None
+) -> Starlette:
+    """All four systems under ``/erp`` … ``/wms``, plus ``GET /admin/manifest`` (and ``GET /``); with ``webhooks``,
+    each system's outbox is delivered to that gateway while the app runs (``plant.webhooks``)."""
     apps = systems or {name: create_system_app(name, data_dir) for name in SYSTEMS}
 
     async def manifest(request: Request) -> Response:
@@ -57,9 +61,16 @@ def create_plant_app(data_dir: Path, systems: dict[str, Starlette] | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        sender = None
+        if webhooks is not None:
+            sender = WebhookSender({name: database_of(a) for name, a in apps.items()}, webhooks)
+            sender.start()
+        app.state.webhooks = sender
         try:
             yield
         finally:
+            if sender is not None:
+                await sender.stop()
             for system_app in apps.values():
                 database_of(system_app).close()
 
@@ -100,9 +111,11 @@ class PlantServer:
         port: int = 8100,
         split_ports: bool = False,
         log_level: str = "warning",
+        webhooks: WebhookTarget | None = None,
     ) -> None:
         systems = {name: create_system_app(name, data_dir) for name in SYSTEMS}
-        apps: list[tuple[str, Starlette, int]] = [("plant", create_plant_app(data_dir, systems), port)]
+        plant = create_plant_app(data_dir, systems, webhooks=webhooks)
+        apps: list[tuple[str, Starlette, int]] = [("plant", plant, port)]
         if split_ports:  # port 0: every app on a free port of its own
             apps += [(name, systems[name], port + i if port else 0) for i, name in enumerate(SYSTEMS, start=1)]
         self.urls: dict[str, str] = {}

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
 from plant.app import PlantServer, ensure_data
 from plant.generator import generate
+from plant.webhooks import WebhookTarget
+
+SECRET_ENV = "PLANT_WEBHOOK_SECRET"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lots", type=int, default=2000, help="lots to generate (default 2000)")
     parser.add_argument("--regenerate", action="store_true", help="generate again even if data exists")
     parser.add_argument("--split-ports", action="store_true", help="also serve ERP, QMS, MES, WMS on port+1 … port+4")
+    parser.add_argument(
+        "--webhook-url",
+        help="gateway base URL to send each system's changes to, as signed webhooks (to URL/webhooks/SYSTEM)",
+    )
+    parser.add_argument(
+        "--webhook-secret", help=f"HMAC secret of the webhooks, the same for every system (or {SECRET_ENV})"
+    )
 
 
 def describe(manifest: dict[str, Any], urls: dict[str, str]) -> str:
@@ -36,12 +47,26 @@ def describe(manifest: dict[str, Any], urls: dict[str, str]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir
+    webhooks = None
+    if args.webhook_url:
+        secret = args.webhook_secret or os.environ.get(SECRET_ENV)
+        if not secret:
+            print(f"--webhook-url needs a secret: --webhook-secret or {SECRET_ENV}")
+            return 2
+        webhooks = WebhookTarget.shared(args.webhook_url, secret)
     if args.regenerate:
         manifest = generate(data_dir, seed=args.seed, lots=args.lots)
     else:
         manifest = ensure_data(data_dir, seed=args.seed, lots=args.lots)
     try:
-        server = PlantServer(data_dir, host=args.host, port=args.port, split_ports=args.split_ports, log_level="info")
+        server = PlantServer(
+            data_dir,
+            host=args.host,
+            port=args.port,
+            split_ports=args.split_ports,
+            log_level="info",
+            webhooks=webhooks,
+        )
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}")
         return 1

@@ -11,3 +11,9 @@ from sources.records import WarehouseStage
 class ResolverConfig:
     readiness_stage: WarehouseStage = WarehouseStage.STAGED
     """The warehouse stage a shipment must have reached to be READY."""
+    genealogy_max_depth: int = 30
+    """Deepest genealogy trace the server walks, whatever maxDepth a client asks for."""
+    genealogy_max_nodes: int = 100_000
+    """Most lots one genealogy trace (or recall impact) may hold."""
+    genealogy_time_budget: float = 10.0
+    """Seconds one genealogy walk may take before it stops, truncated."""

@@ -6,6 +6,7 @@ Each capability defines its own root classes in its own module; they are merged 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 
 import strawberry
@@ -14,17 +15,28 @@ from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from schema.events import EventMutation, EventQuery, EventSubscription
+from schema.federation import FederationSchema
+from schema.genealogy import GenealogyQuery
+from schema.health import HealthQuery
+from schema.holds import HoldMutation, HoldQuery
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
+from schema.sdl import print_sdl
+from schema.shared_results import SharedResults
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
 QUERIES: tuple[type, ...] = (
     CatalogQuery,
     ReadinessQuery,
+    GenealogyQuery,
+    HoldQuery,
+    HealthQuery,
+    EventQuery,
 )
-MUTATIONS: tuple[type, ...] = ()
-SUBSCRIPTIONS: tuple[type, ...] = ()
+MUTATIONS: tuple[type, ...] = (HoldMutation, EventMutation)
+SUBSCRIPTIONS: tuple[type, ...] = (EventSubscription,)
 
 
 class Schema(strawberry.Schema):
@@ -32,11 +44,19 @@ class Schema(strawberry.Schema):
         """Log nothing here: the error policy extension logs unexpected errors once, with the correlation id, and
         expected ones (a source down, a bad argument) are answers, not incidents."""
 
+    def as_str(self) -> str:
+        return print_sdl(self._schema)
 
-def build_schema(extensions: Sequence[ExtensionFactory] = ()) -> strawberry.Schema:
-    return Schema(
-        query=merge_types("Query", QUERIES),
-        mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
-        subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
-        extensions=list(extensions),
-    )
+
+def build_schema(extensions: Sequence[ExtensionFactory] = (), *, federation: bool = False) -> strawberry.Schema:
+    """The schema; with ``federation``, as an Apollo Federation v2 subgraph (``schema.federation``)."""
+    with warnings.catch_warnings():
+        # The entities' @key directives are meant for the federation subgraph; the plain schema ignores them.
+        warnings.filterwarnings("ignore", "Federation directive found in schema", UserWarning)
+        return (FederationSchema if federation else Schema)(
+            query=merge_types("Query", QUERIES),
+            mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
+            subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
+            extensions=list(extensions),
+            execution_context_class=SharedResults,
+        )

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
 from resolvers import lots as lot_resolvers
+from resolvers import trace as trace_resolvers
+from resolvers.genealogy import TraceDirection
 from resolvers.lots import LotRef
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
 from sources import records
+
+if TYPE_CHECKING:
+    from schema.genealogy import GenealogyLink
 
 
 @strawberry.type(description="A certificate of analysis on file in the QMS.")
@@ -90,10 +96,11 @@ class StockRecord:
         return cls(location=s.location, quantity=s.quantity, uom=s.uom, status=s.status, status_since=s.status_since)
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="A lot (batch). Master data comes from the MES, disposition, holds, deviations and certificate from "
     "the QMS, stock from the WMS. A field whose source cannot answer is null, with an error naming the source; "
-    "the other fields still answer."
+    "the other fields still answer.",
 )
 class Lot:
     id: strawberry.ID
@@ -102,6 +109,12 @@ class Lot:
     @classmethod
     def of(cls, ref: LotRef) -> Lot:
         return cls(id=strawberry.ID(ref.id), ref=ref)
+
+    @classmethod
+    async def resolve_reference(cls, id: strawberry.ID, info: Info) -> Lot | None:
+        """A federation entity; batched with the other representations through the per-operation loader."""
+        ref = await lot_resolvers.lot(info.context, id)
+        return cls.of(ref) if ref else None
 
     def _master(self) -> records.Lot | None:
         if self.ref.error is not None:
@@ -186,3 +199,17 @@ class Lot:
     @strawberry.field(description="Stock of the lot by location and status (WMS).")
     async def stock(self, info: Info) -> list[StockRecord] | None:
         return [StockRecord.of(s) for s in await info.context.loaders.stock_by_lot.load(self.ref.id)]
+
+    @strawberry.field(description="The lots that went into this lot, one level back, with the quantities (MES).")
+    async def inputs(self, info: Info) -> list[Annotated[GenealogyLink, strawberry.lazy("schema.genealogy")]] | None:
+        from schema.genealogy import GenealogyLink  # schema.genealogy builds on Lot
+
+        links = await trace_resolvers.links(info.context, self.ref.id, TraceDirection.BACKWARD)
+        return [GenealogyLink.of(edge, other) for edge, other in links]
+
+    @strawberry.field(description="The lots this lot went into, one level forward, with the quantities (MES).")
+    async def outputs(self, info: Info) -> list[Annotated[GenealogyLink, strawberry.lazy("schema.genealogy")]] | None:
+        from schema.genealogy import GenealogyLink  # schema.genealogy builds on Lot
+
+        links = await trace_resolvers.links(info.context, self.ref.id, TraceDirection.FORWARD)
+        return [GenealogyLink.of(edge, other) for edge, other in links]

@@ -27,7 +27,7 @@ class OrderLine:
         return Product.of(product) if product else None
 
 
-@strawberry.type(description="A sales order in the ERP, with its blocks and its shipments.")
+@strawberry.federation.type(keys=["id"], description="A sales order in the ERP, with its blocks and its shipments.")
 class SalesOrder:
     id: strawberry.ID
     status: OrderStatus
@@ -40,6 +40,12 @@ class SalesOrder:
     delivery_block_reason: str | None
     delivery_block_since: datetime | None
     lines: list[OrderLine]
+
+    @classmethod
+    async def resolve_reference(cls, id: strawberry.ID, info: Info) -> SalesOrder | None:
+        """A federation entity; batched with the other representations through the per-operation loader."""
+        record = await info.context.loaders.orders.load(id)
+        return cls.of(record) if record else None
 
     @classmethod
     def of(cls, o: records.SalesOrder) -> SalesOrder:

@@ -75,9 +75,10 @@ class Allocation:
         return Lot.of(ref)
 
 
-@strawberry.type(
+@strawberry.federation.type(
+    keys=["id"],
     description="A shipment (outbound delivery) of a sales order. Document data from the ERP; warehouse stage and "
-    "allocations from the WMS."
+    "allocations from the WMS.",
 )
 class Shipment:
     id: strawberry.ID
@@ -88,6 +89,12 @@ class Shipment:
     ship_date: date | None = strawberry.field(description="Planned goods-issue date.")
     shipped_at: datetime | None = strawberry.field(description="When it left, once SHIPPED.")
     lines: list[ShipmentLine]
+
+    @classmethod
+    async def resolve_reference(cls, id: strawberry.ID, info: Info) -> Shipment | None:
+        """A federation entity; batched with the other representations through the per-operation loader."""
+        record = await info.context.loaders.shipments.load(id)
+        return cls.of(record) if record else None
 
     @classmethod
     def of(cls, s: records.Shipment) -> Shipment:

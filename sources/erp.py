@@ -37,6 +37,11 @@ class ErpSource:
         """Products, from the TTL cache unless ``fresh``."""
         return await self._products.get_many(ids, self._fetch_products, fresh=fresh)
 
+    def invalidate(self, *, product_ids: Iterable[str] | None = (), customer_ids: Iterable[str] | None = ()) -> None:
+        """Forget these cached products and customers (all of a kind for None): an event said they may have changed."""
+        self._products.invalidate(product_ids)
+        self._customers.invalidate(customer_ids)
+
     async def orders(self, ids: Iterable[str]) -> dict[str, SalesOrder]:
         items = await self.client.get_batch("/orders", "ids", ids)
         return index_by(parse.parse_all(self.name, items, parse.sales_order), lambda o: o.id)

@@ -24,6 +24,8 @@ EVENT_TYPES = (
     "ShipmentStatusChanged",
     "ShipmentReadinessChanged",
     "PendingActionChanged",
+    "DeviationOpened",
+    "DeviationClosed",
 )
 
 
@@ -47,7 +49,7 @@ class Event:
     correlation_id: str | None = None
     plant: str | None = None
     version: int = 1
-    source_event_id: str | None = None  # the upstream's id, for de-duplication of webhooks
+    source_event_id: str | None = None  # dedupe id, unique across sources ("<source>:<upstream id>" for webhooks)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cursor: str | None = None  # assigned by the bus when the event is appended

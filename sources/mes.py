@@ -21,6 +21,10 @@ class MesSource:
         """Lot master records. They do not change once a lot is made, so they may be cached (``cache_ttl``)."""
         return await self._lots.get_many(ids, self._fetch_lots)
 
+    def invalidate(self, lot_ids: Iterable[str] | None = None) -> None:
+        """Forget cached lot records (all when None): an event said they may have changed."""
+        self._lots.invalidate(lot_ids)
+
     async def _fetch_lots(self, ids: list[str]) -> dict[str, Lot]:
         items = await self.client.get_batch("/lots", "ids", ids)
         return index_by(parse.parse_all(self.name, items, parse.lot), lambda lot: lot.id)

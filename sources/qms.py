@@ -1,8 +1,9 @@
-"""QMS adapter: lot disposition, holds, deviations, certificates of analysis."""
+"""QMS adapter: lot disposition, holds, deviations, certificates of analysis; the hold and release commands."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from sources import parse
 from sources.http import SourceClient, compact, group_by, index_by
@@ -40,6 +41,41 @@ class QmsSource:
     async def holds(self, ids: Iterable[str]) -> dict[str, Hold]:
         items = await self.client.get_batch("/holds", "ids", ids)
         return index_by(parse.parse_all(self.name, items, parse.hold), lambda h: h.id)
+
+    async def search_holds(
+        self,
+        *,
+        status: HoldStatus | None,
+        lot_id: str | None,
+        reason_code: str | None,
+        limit: int,
+        after: str | None,
+    ) -> Page[Hold]:
+        body = compact(
+            {
+                "status": status.value if status else None,
+                "lot_id": lot_id,
+                "reason_code": reason_code,
+                "limit": limit,
+                "after": after,
+            }
+        )
+        return parse.page(self.name, await self.client.search("/holds/search", body), parse.hold)
+
+    async def place_hold(
+        self, lot_id: str, *, reason_code: str, comment: str | None, placed_by: str, idempotency_key: str
+    ) -> Hold:
+        """Create a hold (the QMS sets the lot ON_HOLD). The QMS answers a repeated key with the first hold."""
+        body = compact({"lot_id": lot_id, "reason_code": reason_code, "comment": comment, "placed_by": placed_by})
+        answer = await self.client.command("/holds", body, idempotency_key=idempotency_key, route="/holds")
+        return parse.parse_one(self.name, answer, parse.hold)
+
+    async def release_hold(self, hold_id: str, *, released_by: str, comment: str | None, idempotency_key: str) -> Hold:
+        """Release an active hold; with no other hold active on the lot, the QMS decides its disposition."""
+        body = compact({"released_by": released_by, "comment": comment})
+        path = f"/holds/{quote(hold_id, safe='')}/release"
+        answer = await self.client.command(path, body, idempotency_key=idempotency_key, route="/holds/{id}/release")
+        return parse.parse_one(self.name, answer, parse.hold)
 
     async def deviations_by_lot(
         self, lot_ids: Iterable[str], status: DeviationStatus | None = None

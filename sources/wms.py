@@ -1,12 +1,33 @@
-"""WMS adapter: stock per lot and location, allocation and warehouse progress per shipment."""
+"""WMS adapter: stock per lot and location, allocation and warehouse progress per shipment; blocking stock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sources import parse
 from sources.http import SourceClient, compact, group_by, index_by
-from sources.records import Page, ShipmentProgress, Stock, WarehouseStage
+from sources.records import Page, ShipmentProgress, Stock, StockStatus, WarehouseStage
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """The WMS's answer to a block or unblock: the lot's stock after it, and the shipments whose allocations
+    changed."""
+
+    lot_id: str
+    status: StockStatus
+    stock: tuple[Stock, ...]
+    shipment_ids: tuple[str, ...]
+
+
+def _stock_change(f: parse.Fields) -> StockChange:
+    return StockChange(
+        lot_id=f.text("lot_id"),
+        status=f.enum("status", StockStatus),
+        stock=tuple(parse.stock(parse.Fields(item)) for item in f.array("stock")),
+        shipment_ids=tuple(parse.Fields({"id": item}).text("id") for item in f.array("shipment_ids")),
+    )
 
 
 class WmsSource:
@@ -28,3 +49,18 @@ class WmsSource:
     ) -> Page[ShipmentProgress]:
         body = compact({"stage": stage.value if stage else None, "limit": limit, "after": after})
         return parse.page(self.name, await self.client.search("/shipments/search", body), parse.shipment_progress)
+
+    async def block_stock(
+        self, lot_id: str, *, reason: str, reference: str | None, idempotency_key: str
+    ) -> StockChange:
+        """Block all stock of a lot (and its allocations on shipments not yet shipped)."""
+        body = compact({"lot_id": lot_id, "reason": reason, "reference": reference})
+        answer = await self.client.command("/stock/block", body, idempotency_key=idempotency_key, route="/stock/block")
+        return parse.parse_one(self.name, answer, _stock_change)
+
+    async def unblock_stock(self, lot_id: str, *, reference: str | None, idempotency_key: str) -> StockChange:
+        """Stock of a lot back to UNRESTRICTED."""
+        body = compact({"lot_id": lot_id, "reference": reference})
+        route = "/stock/unblock"
+        answer = await self.client.command(route, body, idempotency_key=idempotency_key, route=route)
+        return parse.parse_one(self.name, answer, _stock_change)

@@ -13,6 +13,7 @@ import pytest
 from starlette.applications import Starlette
 
 from api.app import create_app
+from api.auth import mint
 from api.settings import SOURCES, Settings, load_settings
 from plant.app import create_plant_app
 from plant.generator import generate
@@ -40,7 +41,16 @@ async def plant(plant_dir: Path, manifest: dict[str, Any]) -> AsyncIterator[Star
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     env = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    env |= {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0"}  # rate limits: tests/security
     return load_settings({**env, "LOTGRAPH_DATA_DIR": str(tmp_path / "gateway")})
+
+
+TEST_SECRET = "lotgraph-tests-only-" + "0123456789abcdef" * 3
+
+
+def token(*roles: str, sub: str = "tester") -> str:
+    """A bearer token for the test key."""
+    return mint(TEST_SECRET, sub, list(roles))
 
 
 class Plant:
@@ -71,11 +81,24 @@ async def plant_admin(plant: Starlette) -> AsyncIterator[Plant]:
 
 
 class Gateway:
-    def __init__(self, client: httpx.AsyncClient) -> None:
+    """A GraphQL client in process. It signs in as an admin unless given another token (or None for none);
+    an ``X-User`` header becomes the subject of its token, as an identity provider would put it."""
+
+    def __init__(self, client: httpx.AsyncClient, bearer: str | None = None) -> None:
         self.client = client
+        self.bearer = bearer if bearer is not None else token("admin")
+
+    def as_token(self, bearer: str | None) -> Gateway:
+        """The same gateway, signed in with ``bearer`` (None: no token at all)."""
+        return Gateway(self.client, bearer or "")
 
     async def post(self, query: str, variables: dict[str, Any] | None = None, **headers: str) -> httpx.Response:
-        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        sent = dict(headers)
+        user = sent.pop("X-User", None) or sent.pop("x-user", None)
+        bearer = token("admin", sub=user) if user else self.bearer
+        if bearer and "Authorization" not in sent:
+            sent["Authorization"] = f"Bearer {bearer}"
+        return await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=sent)
 
     async def query(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         response = await self.post(query, variables)

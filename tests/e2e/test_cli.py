@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 import signal
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import websockets
 
 LOTGRAPH = str(Path(sys.executable).parent / "lotgraph")
 START_DEADLINE = 60.0
@@ -72,10 +74,17 @@ async def test_the_demo_answers_the_done_when_query(demo: Demo) -> None:
         "query($id: ID!) { order(id: $id) { status "
         "shipments { id lines { lots { id disposition stock { status } } } } } }"
     )
+    tokens = dict(re.findall(r"^\s+(admin|quality|shipping|viewer): (ey\S+)$", "\n".join(demo.banner), flags=re.M))
+    assert set(tokens) == {"admin", "quality", "shipping", "viewer"}, demo.banner
     async with httpx.AsyncClient(base_url=demo.gateway, timeout=10) as client:
         manifest = (await client.get(f"{demo.plant}/admin/manifest")).json()
         variables = {"id": manifest["orders"]["ready"][0]}
         body = {"query": query, "variables": variables}
+        anonymous = (await client.post("/graphql", json=body)).json()
+        assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        quality = await client.post("/graphql", json=body, headers={"Authorization": f"Bearer {tokens['quality']}"})
+        assert quality.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        client.headers["Authorization"] = f"Bearer {tokens['shipping']}"
         response = await client.post("/graphql", json=body, headers={"X-Correlation-ID": "e2e-1"})
         assert response.status_code == 200
         assert response.headers["X-Correlation-ID"] == "e2e-1"
@@ -139,3 +148,39 @@ async def test_export_schema_prints_the_sdl(tmp_path: Path) -> None:
     code, _, _ = await _run("export-schema", "--output", str(target))
     assert code == 0
     assert target.read_text() == out
+
+
+async def _ws(demo: Demo, init: dict[str, object]) -> websockets.ClientConnection:
+    url = demo.gateway.replace("http://", "ws://") + "/graphql"
+    ws = await websockets.connect(url, subprotocols=[websockets.Subprotocol("graphql-transport-ws")])
+    await ws.send(json.dumps({"type": "connection_init", "payload": init}))
+    return ws
+
+
+async def test_websocket_clients_authenticate_in_connection_init(demo: Demo) -> None:
+    tokens = dict(re.findall(r"^\s+(admin|quality|shipping|viewer): (ey\S+)$", "\n".join(demo.banner), flags=re.M))
+    subscribe = {"id": "1", "type": "subscribe", "payload": {"query": "subscription { holdEvents { type cursor } }"}}
+
+    bad = await _ws(demo, {"Authorization": "Bearer not-a-token"})
+    with pytest.raises(websockets.ConnectionClosed) as closed:
+        await asyncio.wait_for(bad.recv(), 10)
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4403
+
+    for init, expected in (({}, "UNAUTHENTICATED"), ({"Authorization": f"Bearer {tokens['shipping']}"}, "FORBIDDEN")):
+        ws = await _ws(demo, init)
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+        await ws.send(json.dumps(subscribe))
+        message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert message["type"] == "next", message  # refused before it runs: one result with the error, then complete
+        assert message["payload"]["data"] is None
+        assert [e["extensions"]["code"] for e in message["payload"]["errors"]] == [expected]
+        assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "complete"
+        await ws.close()
+
+    ws = await _ws(demo, {"Authorization": f"Bearer {tokens['quality']}"})
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
+    await ws.send(json.dumps(subscribe))
+    await ws.send(json.dumps({"type": "ping"}))
+    assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "pong"  # subscribed, no error
+    await ws.close()

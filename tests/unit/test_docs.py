@@ -9,7 +9,7 @@ DOC = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
 
 
 def test_every_setting_is_documented() -> None:
-    documented = set(re.findall(r"^\| `(LOTGRAPH_[A-Z_]+)` \| `([a-z_.]+)` \|", DOC, flags=re.M))
+    documented = set(re.findall(r"^\| `(LOTGRAPH_[A-Z0-9_]+)` \| `([a-z0-9_.]+)` \|", DOC, flags=re.M))
     assert documented == {(spec.env, spec.key) for spec in SPECS}
 
 

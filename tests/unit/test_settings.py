@@ -5,6 +5,7 @@ import pytest
 from api.settings import SettingsError, load_settings
 
 URLS = {f"LOTGRAPH_{s}_URL": f"http://plant:8100/{s.lower()}" for s in ("ERP", "QMS", "MES", "WMS")}
+URLS["LOTGRAPH_AUTH_HS256_SECRET"] = "settings-test-secret-0123456789"
 
 
 def test_defaults_with_only_the_source_urls() -> None:
@@ -41,6 +42,10 @@ def test_environment_beats_file_and_flags_beat_environment(tmp_path: Path) -> No
         ({"LOTGRAPH_STORE": "redis"}, "LOTGRAPH_REDIS_URL: missing"),
         ({"LOTGRAPH_REDIS_URL": "http://redis"}, "LOTGRAPH_REDIS_URL: must be a redis://"),
         ({"LOTGRAPH_GRAPHIQL": "perhaps"}, "LOTGRAPH_GRAPHIQL: must be true or false"),
+        ({"LOTGRAPH_AUTH_HS256_SECRET": ""}, "LOTGRAPH_AUTH_HS256_SECRET: missing"),
+        ({"LOTGRAPH_AUTH_MODE": "off"}, "LOTGRAPH_AUTH_MODE: must be one of jwt, none"),
+        ({"LOTGRAPH_AUTH_JWKS_FILE": "/nonexistent/jwks.json"}, "LOTGRAPH_AUTH_JWKS_FILE: no such file"),
+        ({"LOTGRAPH_LIMITS_RATE": "-1"}, "LOTGRAPH_LIMITS_RATE: must be from 0"),
     ],
 )
 def test_a_bad_setting_is_named_in_one_line(env: dict[str, str], message: str) -> None:

@@ -1,0 +1,11 @@
+"""The state of each upstream as this gateway sees it: breaker, recent failures, latency, calls in flight."""
+
+from __future__ import annotations
+
+from resolvers.context import Context
+from sources.resilience import Health
+
+
+def source_health(ctx: Context) -> list[Health]:
+    s = ctx.sources
+    return [source.client.health() for source in (s.erp, s.qms, s.mes, s.wms)]

@@ -1,0 +1,109 @@
+"""Hostile or oversize requests are refused with typed errors: depth, aliases, tokens, cost, body size, rate."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from starlette.applications import Starlette
+
+from api.settings import SOURCES, Settings, load_settings
+from tests.conftest import PLANT, TEST_SECRET, Gateway, gateway_over, token
+
+
+def _settings(tmp_path: Path, **env: str) -> Settings:
+    urls = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    return load_settings({**urls, "LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_DATA_DIR": str(tmp_path), **env})
+
+
+@pytest.fixture
+async def bounded(plant: Starlette, tmp_path: Path) -> AsyncIterator[Gateway]:
+    settings = _settings(
+        tmp_path,
+        LOTGRAPH_LIMITS_MAX_DEPTH="6",
+        LOTGRAPH_LIMITS_MAX_ALIASES="3",
+        LOTGRAPH_LIMITS_MAX_TOKENS="200",
+        LOTGRAPH_LIMITS_MAX_COST="2000",
+        LOTGRAPH_LIMITS_MAX_BODY_BYTES="4096",
+        LOTGRAPH_LIMITS_RATE="0",
+    )
+    async with gateway_over(plant, settings) as gateway:
+        yield gateway
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ shipments { edges { node { lines { lots { holds { lot { id } } } } } } } }", "QUERY_TOO_DEEP"),
+        (
+            '{ a: lot(id: "1") { id } b: lot(id: "2") { id } c: lot(id: "3") { id } d: lot(id: "4") { id } }',
+            "TOO_MANY_ALIASES",
+        ),
+        ("{ " + " ".join(["__typename"] * 250) + " }", "TOO_MANY_TOKENS"),
+        ("{ shipments(first: 500) { edges { node { id lines { lots { id } } } } } }", "QUERY_TOO_COSTLY"),
+    ],
+)
+async def test_oversize_operations_are_refused_before_they_run(bounded: Gateway, query: str, code: str) -> None:
+    response = await bounded.post(query)
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == [code]
+    assert body.get("data") is None
+
+
+async def test_the_cost_error_says_how_costly(bounded: Gateway) -> None:
+    body = (await bounded.post("{ shipments(first: 500) { edges { node { id lines { lots { id } } } } } }")).json()
+    extensions = body["errors"][0]["extensions"]
+    assert extensions["cost"] > extensions["maxCost"] == 2000
+
+
+async def test_a_small_query_passes(bounded: Gateway) -> None:
+    body = (await bounded.post("{ shipments(first: 5) { edges { node { id } } } }")).json()
+    assert "errors" not in body
+
+
+async def test_a_body_over_the_limit_is_413(bounded: Gateway) -> None:
+    response = await bounded.client.post(
+        "/graphql",
+        content=b'{"query": "{ __typename }", "x": "' + b"x" * 5000 + b'"}',
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token('admin')}"},
+    )
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["extensions"]["code"] == "REQUEST_TOO_LARGE"
+
+
+async def test_a_subject_over_its_rate_gets_429_with_retry_after(plant: Starlette, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, LOTGRAPH_LIMITS_RATE="1", LOTGRAPH_LIMITS_BURST="3")
+    async with gateway_over(plant, settings) as gateway:
+        alice = gateway.as_token(token("viewer", sub="alice"))
+        statuses = [(await alice.post("{ __typename }")).status_code for _ in range(4)]
+        assert statuses == [200, 200, 200, 429]
+        refused = await alice.post("{ __typename }")
+        assert refused.status_code == 429
+        assert int(refused.headers["Retry-After"]) >= 1
+        assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+        bob = gateway.as_token(token("viewer", sub="bob"))
+        assert (await bob.post("{ __typename }")).status_code == 200  # buckets are per subject
+
+
+async def test_production_mode_turns_off_introspection_and_the_ide(plant: Starlette, tmp_path: Path) -> None:
+    settings = _settings(tmp_path, LOTGRAPH_MODE="production", LOTGRAPH_LIMITS_RATE="0")
+    async with gateway_over(plant, settings) as gateway:
+        body = (await gateway.post("{ __schema { types { name } } }")).json()
+        assert body["errors"]
+        assert body.get("data") is None
+        ide = await gateway.client.get("/graphql", headers={"Accept": "text/html"})
+        assert ide.status_code in (400, 404, 405)
+        assert "graphiql" not in ide.text.lower()
+
+
+async def test_development_mode_lets_everyone_in_and_says_so(
+    plant: Starlette, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    urls = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    settings = load_settings({**urls, "LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_DATA_DIR": str(tmp_path)})
+    async with gateway_over(plant, settings) as gateway:
+        body = (await gateway.as_token(None).post('{ order(id: "SO-1") { id } }')).json()
+        assert "errors" not in body
+    assert any("AUTHENTICATION IS OFF" in r.getMessage() for r in caplog.records)
