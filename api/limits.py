@@ -26,7 +26,13 @@ from graphql import (
     value_from_ast_untyped,
 )
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 
 LIST_GUESS = 3
 """Items assumed in a list whose size the query does not state (lines of a shipment, lots of a line, holds…)."""
@@ -125,11 +131,18 @@ class CostLimit(SchemaExtension):
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int
 ) -> list[Callable[[], SchemaExtension]]:
-    """Factories (never shared instances: they would be shared by concurrent operations)."""
+    """Factories (never shared instances: they would be shared by concurrent operations).
+
+    The depth and alias rules are built once: each limiter makes a new rule class when constructed, and strawberry's
+    ValidationCache keys on the rule classes, so rules made per request would miss the cache every time (validation
+    was 40 % of a readiness query's CPU that way)."""
+    rules = [
+        *QueryDepthLimiter(max_depth=max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=max_aliases).validation_rules,
+    ]
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: QueryDepthLimiter(max_depth=max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: CostLimit(max_cost=max_cost),
     ]
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import aiohttp
 
+from api.auth import mint
 from bench.harness import (
     Server,
     http_request,
@@ -63,8 +64,13 @@ async def _timed(samples: int, work: Any) -> list[float]:
     return times
 
 
+SECRET = "bench-readiness-secret-" + "0123456789" * 4
+TOKEN = mint(SECRET, "bench", ["shipping"])
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 async def _gateway_call(session: aiohttp.ClientSession, url: str, query: str, variables: dict[str, Any]) -> None:
-    async with session.post(f"{url}/graphql", json={"query": query, "variables": variables}) as response:
+    async with session.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=AUTH) as response:
         body = await response.json()
         if response.status != 200 or "errors" in body:
             raise RuntimeError(f"gateway answered {response.status}: {str(body)[:300]}")
@@ -174,6 +180,7 @@ def main() -> None:
             batch_ids = [s["id"] for s in found["items"]]
             env = {f"LOTGRAPH_{s.upper()}_URL": f"{plant.url}/{s}" for s in ("erp", "qms", "mes", "wms")}
             env |= {"LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_DATA_DIR": str(Path(tmp) / "gateway")}
+            env |= {"LOTGRAPH_AUTH_MODE": "jwt", "LOTGRAPH_AUTH_HS256_SECRET": SECRET}  # measured as deployed
             with serve("bench.apps:gateway", factory=True, env=env, ready_path="/healthz") as gateway:
                 _faults(plant, args.latency_ms)
                 latency_rows = asyncio.run(
@@ -185,11 +192,11 @@ def main() -> None:
                     f"{gateway.url}/graphql",
                     method="POST",
                     body=body.encode(),
-                    headers={"Content-Type": "application/json"},
+                    headers={"Content-Type": "application/json", **AUTH},
                 )
                 ceiling_file = Path(tmp) / "answer.json"
                 ceiling_file.write_bytes(answer.body)
-                headers = {"Content-Type": "application/json"}
+                headers = {"Content-Type": "application/json", **AUTH}
                 run_wrk(f"{gateway.url}/graphql", method="POST", body=body, headers=headers, duration_s=2)
                 with measure_cpu(gateway.pid) as cpu:
                     load = run_wrk(
