@@ -32,6 +32,7 @@ from api.metrics import Metrics, OperationMetrics
 from api.ratelimit import Buckets, MemoryBuckets, RateLimitMiddleware, RedisBuckets
 from api.settings import LimitSettings, Settings
 from api.subscriptions import StreamErrors
+from api.trusted import TrustedDocuments
 from api.webhooks import webhook_route
 from resolvers.cache_invalidation import keep_caches_fresh
 from resolvers.config import ResolverConfig
@@ -140,6 +141,7 @@ def build_graphql_schema(
     federation: bool = False,
     limits: LimitSettings | None = None,
     production: bool = False,
+    trusted_documents: Mapping[str, str] | None = None,
 ) -> Any:
     """The schema with lotgraph's extensions; ``observers`` (metrics, tracing) see every operation. Every
     extension is a class or a factory: an instance would be shared by concurrent operations."""
@@ -155,6 +157,9 @@ def build_graphql_schema(
     ]
     if production:
         guards.append(DisableIntrospection)
+    if trusted_documents is not None:
+        documents = trusted_documents
+        guards.insert(0, lambda: TrustedDocuments(documents=documents))
     return build_schema(
         extensions=[
             lambda: ParserCache(maxsize=1000),
@@ -199,7 +204,11 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
         on_call = observe_both(metrics.observe_call, tracing.on_call)
     production = settings.mode == "production"
     schema = build_graphql_schema(
-        observers, federation=settings.federation, limits=settings.limits, production=production
+        observers,
+        federation=settings.federation,
+        limits=settings.limits,
+        production=production,
+        trusted_documents=settings.trusted_documents,
     )
     graphql = _LateBound()
     authenticator = Authenticator(settings.auth)

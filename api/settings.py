@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from api.auth import AuthSettings
+from api.trusted import load_documents
 from sources.resilience import ResiliencePolicy
 
 SOURCES = ("erp", "qms", "mes", "wms")
@@ -94,6 +95,7 @@ class Settings:
     events: EventSettings
     webhooks: WebhookSettings
     mode: str = "development"  # or production: no introspection, no IDE
+    trusted_documents: Mapping[str, str] | None = None  # sha256 → text; only these run when set
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=lambda: LimitSettings())
     resilience: ResiliencePolicy = field(default_factory=ResiliencePolicy)
@@ -258,6 +260,7 @@ SPECS: tuple[Spec, ...] = (
         "development",
         help="production turns off introspection and the GraphiQL IDE",
     ),
+    Spec("trusted_documents", _text, None, help="JSON file of sha256 → document: only these operations may run"),
     Spec("auth.mode", _choice("jwt", "none"), "jwt", help="jwt (bearer tokens), or none: development only"),
     Spec("auth.hs256_secret", _secret, None, help="shared secret of HS256 tokens"),
     Spec("auth.jwks_file", _text, None, help="JWKS file with the public keys of RS256/ES256 tokens"),
@@ -386,6 +389,7 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
             tolerance=values["webhooks.tolerance"],
         ),
         mode=values["mode"],
+        trusted_documents=_trusted(values["trusted_documents"]),
         auth=_auth(values),
         limits=LimitSettings(
             max_depth=values["limits.max_depth"],
@@ -405,6 +409,15 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
             read_retries=values["resilience.read_retries"],
         ),
     )
+
+
+def _trusted(path: str | None) -> dict[str, str] | None:
+    if path is None:
+        return None
+    try:
+        return load_documents(Path(path))
+    except ValueError as exc:
+        raise SettingsError(f"LOTGRAPH_TRUSTED_DOCUMENTS: {exc}") from None
 
 
 def _auth(values: Mapping[str, Any]) -> AuthSettings:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from starlette.applications import Starlette
 
-from api.settings import SOURCES, Settings, load_settings
+from api.settings import SOURCES, Settings, SettingsError, load_settings
+from api.trusted import document_hash
 from tests.conftest import PLANT, TEST_SECRET, Gateway, gateway_over, token
 
 
@@ -107,3 +109,28 @@ async def test_development_mode_lets_everyone_in_and_says_so(
         body = (await gateway.as_token(None).post('{ order(id: "SO-1") { id } }')).json()
         assert "errors" not in body
     assert any("AUTHENTICATION IS OFF" in r.getMessage() for r in caplog.records)
+
+
+async def test_trusted_documents_mode_runs_only_registered_operations(plant: Starlette, tmp_path: Path) -> None:
+    registered = "{ shipments(first: 1) { totalCount } }"
+    manifest = tmp_path / "trusted.json"
+    manifest.write_text(json.dumps({document_hash(registered): registered}))
+    settings = _settings(tmp_path, LOTGRAPH_TRUSTED_DOCUMENTS=str(manifest), LOTGRAPH_LIMITS_RATE="0")
+    async with gateway_over(plant, settings) as gateway:
+        assert "errors" not in (await gateway.post(registered)).json()
+        by_hash = await gateway.client.post(
+            "/graphql",
+            json={"extensions": {"persistedQuery": {"version": 1, "sha256Hash": document_hash(registered)}}},
+            headers={"Authorization": f"Bearer {token('admin')}"},
+        )
+        assert by_hash.json()["data"]["shipments"]["totalCount"] > 0
+        for other in ("{ shipments(first: 2) { totalCount } }", '{ order(id: "SO-1") { id } }'):
+            body = (await gateway.post(other)).json()
+            assert [e["extensions"]["code"] for e in body["errors"]] == ["TRUSTED_DOCUMENT_REQUIRED"]
+
+
+def test_a_manifest_with_a_wrong_hash_stops_start_up(tmp_path: Path) -> None:
+    manifest = tmp_path / "trusted.json"
+    manifest.write_text(json.dumps({"0" * 64: "{ __typename }"}))
+    with pytest.raises(SettingsError, match=r"LOTGRAPH_TRUSTED_DOCUMENTS: .* does not match its document"):
+        _settings(tmp_path, LOTGRAPH_TRUSTED_DOCUMENTS=str(manifest))
