@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -134,3 +135,16 @@ def test_a_manifest_with_a_wrong_hash_stops_start_up(tmp_path: Path) -> None:
     manifest.write_text(json.dumps({"0" * 64: "{ __typename }"}))
     with pytest.raises(SettingsError, match=r"LOTGRAPH_TRUSTED_DOCUMENTS: .* does not match its document"):
         _settings(tmp_path, LOTGRAPH_TRUSTED_DOCUMENTS=str(manifest))
+
+
+async def test_queries_keep_working_when_the_rate_limiters_redis_is_down(
+    plant: Starlette, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on: Redis is "down"
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings = _settings(tmp_path, LOTGRAPH_REDIS_URL=f"redis://127.0.0.1:{port}/0", LOTGRAPH_LIMITS_RATE="1")
+    async with gateway_over(plant, settings) as gateway:
+        statuses = [(await gateway.post("{ shipments(first: 1) { totalCount } }")).status_code for _ in range(3)]
+    assert statuses == [200, 200, 200]  # fails open: no limit rather than no service
+    assert any("cannot reach Redis" in r.getMessage() for r in caplog.records)
