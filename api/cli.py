@@ -15,6 +15,7 @@ from api.auth import ROLES, demo_secret, mint
 from api.logs import configure_logging
 from api.servers import Listener, bind, run
 from api.settings import SOURCES, Settings, SettingsError, load_settings
+from plant.generator import lots_argument
 
 log = logging.getLogger("lotgraph")
 
@@ -44,7 +45,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     demo.add_argument("--plant-port", type=int, default=8100, help="reference plant port (0: any free port)")
     demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
     demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
-    demo.add_argument("--lots", type=int, default=2000, help="lots in the generated plant")
+    demo.add_argument("--lots", type=lots_argument, default=2000, help="lots in the generated plant")
     demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
     demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
 

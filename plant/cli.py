@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from plant.app import PlantServer, ensure_data
-from plant.generator import generate
+from plant.generator import generate, lots_argument
 from plant.webhooks import WebhookTarget
 
 SECRET_ENV = "PLANT_WEBHOOK_SECRET"
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8100, help="port of the combined plant (default 8100)")
     parser.add_argument("--data-dir", type=Path, default=Path("data/plant"), help="default ./data/plant")
     parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
-    parser.add_argument("--lots", type=int, default=2000, help="lots to generate (default 2000)")
+    parser.add_argument("--lots", type=lots_argument, default=2000, help="lots to generate (default 2000)")
     parser.add_argument("--regenerate", action="store_true", help="generate again even if data exists")
     parser.add_argument("--split-ports", action="store_true", help="also serve ERP, QMS, MES, WMS on port+1 … port+4")
     parser.add_argument(

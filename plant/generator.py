@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import time
@@ -20,6 +21,19 @@ from plant.gen.warehouse import place_stock
 from plant.gen.write import write_plant
 
 MIN_LOTS = 2000
+
+
+def lots_argument(value: str) -> int:
+    """argparse type of ``--lots``: a whole number, at least MIN_LOTS (every scenario needs room)."""
+    try:
+        lots = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {value!r}") from None
+    if lots < MIN_LOTS:
+        raise argparse.ArgumentTypeError(f"the plant needs at least {MIN_LOTS} lots, not {lots}")
+    return lots
+
+
 MANIFEST = "manifest.json"
 
 
