@@ -24,7 +24,7 @@ from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders
-from api.figures import watch_holds, watch_store
+from api.figures import watch_holds, watch_readiness, watch_store
 from api.graphql import GraphQLView
 from api.health import Readiness, readyz
 from api.limits import limit_extensions
@@ -261,6 +261,9 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
         app.state.readiness = readiness
         app.state.metrics = metrics
         watch_holds(metrics, sources, interval=settings.metrics_sample_interval)
+        watch_readiness(
+            metrics, sources, resolver_config(settings).readiness_stage, interval=settings.metrics_sample_interval
+        )
         watch_store(metrics, store, dead_letters, interval=min(5.0, settings.metrics_sample_interval))
         metrics.watch_sources(sources)
         event_counter = asyncio.create_task(metrics.follow_events(bus), name="lotgraph-metrics-events")

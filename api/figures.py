@@ -4,6 +4,8 @@
   oldest one, and the BLOCKED stock of the lots they are on (the WMS contract has no search by stock status, so
   blocked stock is read for the lots under an active hold). Paged at the contract's limit, at most ``MAX_PAGES``.
 - Pending actions and dead letters, from the durable stores, by status (counted up to ``STORE_LIMIT`` each).
+- Open shipments (PLANNED, IN_PROGRESS) by readiness, decided fresh as ``shipmentsReadiness`` does, in batches
+  of ``PAGE`` (at most ``PAGE * MAX_PAGES`` shipments).
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from api.metrics import Metrics
+from resolvers.shipment_readiness import decide
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStatus, DeadLetterStore
-from sources.records import Hold, HoldStatus, StockStatus
+from sources.erp import ShipmentFilter
+from sources.records import Hold, HoldStatus, ShipmentStatus, StockStatus, WarehouseStage
 from sources.store import ActionStatus, Store
 
 PAGE = 500
@@ -78,3 +82,21 @@ def watch_store(metrics: Metrics, store: Store, dead_letters: DeadLetterStore, *
     pending = [s.value for s in (ActionStatus.PENDING, ActionStatus.FAILED)]
     metrics.watch_counts(metrics.pending_actions, actions, name="pending_actions", interval=interval, known=pending)
     metrics.watch_counts(metrics.dead_letters, letters, name="dead_letters", interval=interval)
+
+
+def watch_readiness(metrics: Metrics, sources: Sources, stage: WarehouseStage, *, interval: float) -> None:
+    open_shipments = ShipmentFilter(statuses=[ShipmentStatus.PLANNED, ShipmentStatus.IN_PROGRESS])
+
+    async def count() -> dict[str, int]:
+        counts: dict[str, int] = {}
+        after: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await sources.erp.search_shipments(open_shipments, limit=PAGE, after=after)
+            for decided in await decide(sources, stage, [s.id for s in page.items]):
+                counts[decided.status.value] = counts.get(decided.status.value, 0) + 1
+            if not page.has_more or not page.items:
+                break
+            after = page.items[-1].id
+        return counts
+
+    metrics.watch_open_shipments(count, interval=interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -162,3 +163,14 @@ async def test_a_hold_placed_in_the_qms_flips_the_next_answer(fresh_plant: Fresh
     (after,) = await _readiness(fresh_plant.gateway, [shipment_id])
     assert after["status"] == "NOT_READY"
     assert {(b["code"], b["lotId"]) for b in after["blockers"]} == {("LOT_ON_HOLD", lot_id)}
+
+
+async def test_metrics_count_open_shipments_by_readiness(gateway: Gateway, manifest: dict[str, Any]) -> None:
+    text = (await gateway.client.get("/metrics")).text
+    counts = {
+        status: float(value)
+        for status, value in re.findall(r'^lotgraph_open_shipments\{readiness="(\w+)"\} (\S+)$', text, flags=re.M)
+    }
+    assert counts["READY"] >= len(manifest["shipments"]["ready"])
+    assert counts["NOT_READY"] >= len(manifest["shipments"]["blocked"])
+    assert counts["UNKNOWN"] == 0
