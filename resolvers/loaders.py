@@ -6,6 +6,7 @@ WebSocket), so they batch and de-duplicate within an operation and cache nothing
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
 from typing import Generic, TypeVar
@@ -40,7 +41,16 @@ class Loader(Generic[V]):
             found = await fetch(keys)
             return [found.get(key, default) for key in keys]
 
-        self._loader = DataLoader(batch_load_fn=batch)
+        self._futures: dict[str, asyncio.Future[V]] = {}
+        self._loader = DataLoader(batch_load_fn=batch, cache_map=self._futures)
+
+    def peek(self, key: str) -> tuple[bool, V | None]:
+        """``(True, value)`` when ``key`` is loaded already (or primed), without awaiting: a field resolver can
+        then answer synchronously, which graphql-core does far faster than awaiting 30,000 loads."""
+        future = self._futures.get(key)
+        if future is None or not future.done() or future.cancelled() or future.exception() is not None:
+            return False, None
+        return True, future.result()
 
     async def load(self, key: str) -> V:
         value: V = await self._loader.load(key)
