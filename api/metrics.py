@@ -329,7 +329,4 @@ class OperationMetrics(SchemaExtension):
         return selection.name.value if isinstance(selection, FieldNode) else "unknown"
 
     def _name(self) -> str | None:
-        try:
-            return self.execution_context.operation_name
-        except Exception:
-            return None
+        return self.execution_context.operation_name
