@@ -69,6 +69,7 @@ class SourceClient:
         self.policy = policy or ResiliencePolicy()
         self.breaker = CircuitBreaker(self.policy)
         self._bulkhead = asyncio.Semaphore(self.policy.max_concurrency)
+        self._in_flight = 0
         self.last_latency_ms: float | None = None
         self.last_success_at: datetime | None = None
         self.last_failure_at: datetime | None = None
@@ -153,9 +154,13 @@ class SourceClient:
                 for attempt in range(attempts):
                     try:
                         async with self._bulkhead:
-                            status, content = await self._transport.request(
-                                method, path, params=params, body=body, headers=all_headers
-                            )
+                            self._in_flight += 1
+                            try:
+                                status, content = await self._transport.request(
+                                    method, path, params=params, body=body, headers=all_headers
+                                )
+                            finally:
+                                self._in_flight -= 1
                         decoded = self._decode(status, content, method, route)
                         outcome = "ok"
                         return decoded
@@ -214,7 +219,7 @@ class SourceClient:
             last_success_at=self.last_success_at,
             last_failure_at=self.last_failure_at,
             last_error=self.last_error,
-            in_flight=self.policy.max_concurrency - self._bulkhead._value,
+            in_flight=self._in_flight,
             max_concurrency=self.policy.max_concurrency,
         )
 
