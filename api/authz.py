@@ -49,6 +49,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("subscription", "holdEvents"): QUALITY,
     # shared reads
     ("query", "eventTypes"): ANY_ROLE,
+    ("query", "eventLogHead"): ANY_ROLE,
     ("query", "sourceHealth"): ANY_ROLE,
     ("subscription", "statusEvents"): ANY_ROLE,
     ("subscription", "shipmentReadinessChanged"): SHIPPING,

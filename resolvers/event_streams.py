@@ -20,7 +20,8 @@ from resolvers.events import EventFilter, Watch, hold_filter, status_filter
 from resolvers.paging import MAX_IDS
 from resolvers.readiness import ReadinessStatus
 from resolvers.shipment_readiness import Readiness, readiness_of
-from sources.bus.errors import InvalidCursor
+from sources.bus.errors import BusError, InvalidCursor
+from sources.errors import SourceUnavailable
 from sources.events import EVENT_TYPES, Event, EventBus
 
 MAX_WATCHED_SHIPMENTS = 100
@@ -192,3 +193,14 @@ def _touched(watch: Watch, event: Event) -> set[str]:
     if not watch.order_ids.isdisjoint(event.keys.order_ids) or not watch.lot_ids.isdisjoint(event.keys.lot_ids):
         return set(watch.shipment_ids)
     return set(direct)
+
+
+async def log_head(ctx: Context) -> str:
+    """The newest cursor of the event log: a client reads it, then its snapshot, then subscribes ``after`` it, and
+    misses nothing that happened in between (a repeat of something already in the snapshot is harmless)."""
+    if ctx.bus is None:
+        raise InputError("events are not available on this gateway", code="EVENTS_UNAVAILABLE")
+    try:
+        return await ctx.bus.head()
+    except BusError as exc:
+        raise SourceUnavailable("bus", exc.message) from exc

@@ -203,6 +203,13 @@ class EventQuery:
     def event_types(self) -> list[EventTypeDescription]:
         return [_describe(type_) for type_ in EVENT_TYPES]
 
+    @strawberry.field(
+        description="The cursor of the newest event in the log (empty when the log is empty). Read it, then your "
+        "snapshot (e.g. active holds), then subscribe with `after` set to it: nothing in between is missed."
+    )
+    async def event_log_head(self, info: Info) -> str:
+        return await event_streams.log_head(info.context)
+
     @strawberry.field(description="Admin: webhooks that could not be recorded, oldest first.")
     async def dead_letters(
         self,

@@ -65,3 +65,7 @@ class EventBus(Protocol):
         """Events after ``after`` (all retained ones when it is the empty string, only new ones when None), then
         live events, in order, until the consumer stops iterating."""
         ...
+
+    async def head(self) -> str:
+        """The cursor of the newest event in the log ("" when it is empty)."""
+        ...

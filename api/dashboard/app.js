@@ -551,12 +551,23 @@ async function loadSnapshot() {
   }
 }
 
+// The newest cursor of the event log, or null when it cannot be read. Subscribing after it and then reading the
+// holds misses nothing: whatever happens between the two reads comes as an event (a repeat is harmless).
+async function logHead() {
+  try {
+    const { data } = await query("query DashboardLogHead { eventLogHead }");
+    return typeof data?.eventLogHead === "string" ? data.eventLogHead : null;
+  } catch {
+    return null;
+  }
+}
+
 // After a sign-in or sign-out: a new connection with the new credentials, every subscription started again, the
 // holds read again.
-function restart() {
+async function restart() {
   state.holds.clear();
   state.released.clear();
-  state.cursors.holds = null;
+  state.cursors.holds = await logHead();
   connection.restart();
   for (const start of Object.values(resubscribe)) start();
   if (state.watch.length) subscribeReadiness();
@@ -568,8 +579,11 @@ async function main() {
   setupSignIn();
   setupWatchForm();
   connection = new Connection(wsUrl, { connectionParams, onState: onLinkState });
-  // Subscriptions first, then the active holds: a hold placed in between comes as an event (perhaps also in the
-  // answer), and a hold released in between stays removed even when the answer still lists it.
+  // The log's newest cursor, then the subscriptions after it, then the active holds: a hold placed in between comes
+  // as an event (perhaps also in the answer), and a hold released in between stays removed even when the answer
+  // still lists it.
+  const head = await logHead();
+  state.cursors.holds = head;
   resumable({
     key: "holds",
     document: Q.HOLD_EVENTS,
@@ -580,10 +594,12 @@ async function main() {
   });
   resumable({ key: "stream", document: Q.STREAM, field: Q.STREAM_FIELD, onEvent: onStreamEvent, what: "Events" });
   connection.start();
-  // The holds are read once the gateway has started the hold subscription (or after 5 s without an answer), so that
-  // a hold placed meanwhile is in the answer or comes as an event.
-  const started = connection.request("query DashboardStarted { __typename }");
-  await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  if (head === null) {
+    // No cursor to start from (not signed in yet, or the log could not be read): read the holds once the gateway
+    // has started the hold subscription (or after 5 s without an answer).
+    const started = connection.request("query DashboardStarted { __typename }");
+    await Promise.race([started, new Promise((resolve) => setTimeout(resolve, 5000))]);
+  }
   await loadSnapshot();
   setWatch(await chooseWatch());
   setInterval(tick, 1000);
