@@ -7,11 +7,8 @@ import asyncio
 import collections
 import contextlib
 import json
-import os
-import re
 import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,8 +21,8 @@ from plant.activity import MAX_RATE, PlantActivity, Protected, Step, WithActivit
 from plant.app import create_plant_app
 from plant.generator import generate
 from tests.dashboard.conftest import until
+from tests.demo_process import LOTGRAPH, running_demo
 
-LOTGRAPH = str(Path(sys.executable).parent / "lotgraph")
 STEPS = 80
 
 
@@ -113,49 +110,20 @@ async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def test_demo_with_activity_moves_the_plant_and_stops_cleanly(tmp_path: Path) -> None:
-    process = await asyncio.create_subprocess_exec(
-        LOTGRAPH,
-        "demo",
-        "--port",
-        "0",
-        "--plant-port",
-        "0",
-        "--data-dir",
-        str(tmp_path / "demo"),
-        "--activity",
-        "--activity-rate",
-        "20",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "LOTGRAPH_LOG_LEVEL": "warning"},
-    )
-    try:
-        assert process.stdout is not None
-        banner = ""
-        while "try:" not in banner:
-            line = (await asyncio.wait_for(process.stdout.readline(), 60)).decode()
-            assert line, "the demo exited before printing its banner"
-            banner += line
-        dashboard = re.search(r"dashboard \(in a browser\):\s+(http://127\.0\.0\.1:\d+/dashboard/)", banner)
-        plant = re.search(r"reference plant:\s+(http://127\.0\.0\.1:\d+)", banner)
-        assert dashboard, banner
-        assert plant, banner
+    async with running_demo(tmp_path / "demo", "--activity", "--activity-rate", "20") as demo:
         async with httpx.AsyncClient(timeout=10) as client:
-            assert (await client.get(dashboard.group(1))).status_code == 200
+            assert (await client.get(demo.dashboard)).status_code == 200
 
             async def commands(system: str) -> int:
-                stats = (await client.get(f"{plant.group(1)}/{system}/admin/stats")).json()["requests"]
+                stats = (await client.get(f"{demo.plant}/{system}/admin/stats")).json()["requests"]
                 return sum(n for route, n in stats.items() if route.startswith("POST") and "search" not in route)
 
             async def moving() -> bool:
                 return all([await commands("qms") >= 3, await commands("wms") >= 3])
 
             await until(moving, deadline=30, what="the activity to send commands to the QMS and the WMS")
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(process.wait(), 30)
-    assert code == 0
+        demo.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(demo.process.wait(), 30) == 0
     assert json.loads((tmp_path / "demo" / "plant" / "manifest.json").read_text())["seed"] == 7
     assert sum(outbox_types(tmp_path / "demo" / "plant").values()) >= 3
 

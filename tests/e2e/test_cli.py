@@ -5,68 +5,21 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
-import sys
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import websockets
 
-LOTGRAPH = str(Path(sys.executable).parent / "lotgraph")
-START_DEADLINE = 60.0
-
-
-@dataclass
-class Demo:
-    process: asyncio.subprocess.Process
-    gateway: str
-    plant: str
-    banner: list[str]
-
-
-async def _read_banner(process: asyncio.subprocess.Process) -> list[str]:
-    assert process.stdout is not None
-    lines: list[str] = []
-    while True:
-        line = (await process.stdout.readline()).decode()
-        if not line:
-            raise AssertionError("demo exited before printing its URLs: " + "".join(lines))
-        lines.append(line.rstrip())
-        if line.strip().startswith("try:"):
-            return lines
+from tests.demo_process import LOTGRAPH, Demo, running_demo
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    process = await asyncio.create_subprocess_exec(
-        LOTGRAPH,
-        "demo",
-        "--port",
-        "0",
-        "--plant-port",
-        "0",
-        "--data-dir",
-        str(tmp_path / "demo"),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "LOTGRAPH_LOG_LEVEL": "warning"},
-    )
-    try:
-        banner = await asyncio.wait_for(_read_banner(process), START_DEADLINE)
-        text = "\n".join(banner)
-        gateway = re.search(r"(http://127\.0\.0\.1:\d+)/graphql", text)
-        plant = re.search(r"reference plant:\s+(http://127\.0\.0\.1:\d+)", text)
-        assert gateway, text
-        assert plant, text
-        yield Demo(process, gateway.group(1), plant.group(1), banner)
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(process.wait(), 30)
+    async with running_demo(tmp_path / "demo") as running:
+        yield running
 
 
 async def test_the_demo_answers_the_done_when_query(demo: Demo) -> None:
@@ -74,7 +27,7 @@ async def test_the_demo_answers_the_done_when_query(demo: Demo) -> None:
         "query($id: ID!) { order(id: $id) { status "
         "shipments { id lines { lots { id disposition stock { status } } } } } }"
     )
-    tokens = dict(re.findall(r"^\s+(admin|quality|shipping|viewer): (ey\S+)$", "\n".join(demo.banner), flags=re.M))
+    tokens = demo.tokens
     assert set(tokens) == {"admin", "quality", "shipping", "viewer"}, demo.banner
     async with httpx.AsyncClient(base_url=demo.gateway, timeout=10) as client:
         manifest = (await client.get(f"{demo.plant}/admin/manifest")).json()
@@ -158,7 +111,7 @@ async def _ws(demo: Demo, init: dict[str, object]) -> websockets.ClientConnectio
 
 
 async def test_websocket_clients_authenticate_in_connection_init(demo: Demo) -> None:
-    tokens = dict(re.findall(r"^\s+(admin|quality|shipping|viewer): (ey\S+)$", "\n".join(demo.banner), flags=re.M))
+    tokens = demo.tokens
     subscribe = {"id": "1", "type": "subscribe", "payload": {"query": "subscription { holdEvents { type cursor } }"}}
 
     bad = await _ws(demo, {"Authorization": "Bearer not-a-token"})
