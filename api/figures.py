@@ -17,8 +17,7 @@ from api.metrics import Metrics
 from resolvers.shipment_readiness import decide
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStatus, DeadLetterStore
-from sources.erp import ShipmentFilter
-from sources.records import Hold, HoldStatus, ShipmentStatus, StockStatus, WarehouseStage
+from sources.records import Hold, HoldStatus, ShipmentFilter, ShipmentStatus, StockStatus, WarehouseStage
 from sources.store import ActionStatus, Store
 
 PAGE = 500

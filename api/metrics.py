@@ -230,8 +230,8 @@ class Metrics:
         """Breaker state and calls in flight of every source client, read at every scrape (no I/O)."""
 
         async def sample() -> None:
-            for source in (sources.erp, sources.qms, sources.mes, sources.wms):
-                health = source.client.health()
+            for source in sources.all:
+                health = source.health()
                 for state in BreakerState:
                     self.breaker_state.labels(health.source, state.value).set(int(health.state is state))
                 self.calls_in_flight.labels(health.source).set(health.in_flight)

@@ -7,5 +7,4 @@ from sources.resilience import Health
 
 
 def source_health(ctx: Context) -> list[Health]:
-    s = ctx.sources
-    return [source.client.health() for source in (s.erp, s.qms, s.mes, s.wms)]
+    return [source.health() for source in ctx.sources.all]

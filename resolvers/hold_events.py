@@ -15,9 +15,8 @@ from datetime import datetime
 
 from resolvers.hold_outcomes import hold_to_dict
 from sources.events import BusinessKeys, Event, EventBus
-from sources.records import Hold
+from sources.records import Hold, StockChange
 from sources.store import PendingAction, utc_now
-from sources.wms import StockChange
 
 log = logging.getLogger("lotgraph.holds")
 

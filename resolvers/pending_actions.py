@@ -31,9 +31,8 @@ from sources.bundle import Sources
 from sources.correlation import set_correlation_id
 from sources.errors import NotFound, SourceError, SourceRejected
 from sources.events import Event, EventBus
-from sources.records import Disposition, HoldStatus
+from sources.records import Disposition, HoldStatus, StockChange
 from sources.store import ActionKind, ActionStatus, PendingAction, Store, attempted, utc_now
-from sources.wms import StockChange
 
 log = logging.getLogger("lotgraph.holds")
 

@@ -9,8 +9,8 @@ from datetime import date
 from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
-from sources.erp import ShipmentFilter as ErpShipmentFilter
 from sources.records import Page, Shipment, ShipmentStatus, WarehouseStage
+from sources.records import ShipmentFilter as ErpShipmentFilter
 
 MAX_STAGE_SCAN = 20
 """Pages of 500 the WMS is asked for when filtering by warehouse stage (10,000 shipments in one stage)."""

@@ -5,20 +5,19 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from sources.erp import ErpSource
-from sources.mes import MesSource
-from sources.qms import QmsSource
-from sources.wms import WmsSource
+from sources.ports import ErpPort, MesPort, QmsPort, Upstream, WmsPort
 
 
 @dataclass(frozen=True, slots=True)
 class Sources:
-    erp: ErpSource
-    qms: QmsSource
-    mes: MesSource
-    wms: WmsSource
+    erp: ErpPort
+    qms: QmsPort
+    mes: MesPort
+    wms: WmsPort
+
+    @property
+    def all(self) -> tuple[Upstream, ...]:
+        return (self.erp, self.qms, self.mes, self.wms)
 
     async def aclose(self) -> None:
-        await asyncio.gather(
-            self.erp.client.aclose(), self.qms.client.aclose(), self.mes.client.aclose(), self.wms.client.aclose()
-        )
+        await asyncio.gather(*(source.aclose() for source in self.all))

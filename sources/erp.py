@@ -3,22 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import date
 
 from sources import parse
 from sources.cache import RecordCache
 from sources.http import SourceClient, compact, group_by, index_by
-from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentStatus
-
-
-@dataclass(frozen=True, slots=True)
-class ShipmentFilter:
-    ids: list[str] | None = None
-    statuses: list[ShipmentStatus] | None = None
-    customer_id: str | None = None
-    ship_date_from: date | None = None
-    ship_date_to: date | None = None
+from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentFilter
+from sources.resilience import Health
 
 
 class ErpSource:
@@ -28,6 +18,12 @@ class ErpSource:
         self.client = client
         self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
         self._products: RecordCache[Product] = RecordCache(cache_ttl)
+
+    def health(self) -> Health:
+        return self.client.health()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
         """Customers, from the TTL cache unless ``fresh`` (decisions such as readiness read fresh)."""

@@ -8,6 +8,7 @@ from sources import parse
 from sources.cache import RecordCache
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import GenealogyEdge, Lot, LotKind, Page
+from sources.resilience import Health
 
 
 class MesSource:
@@ -16,6 +17,12 @@ class MesSource:
     def __init__(self, client: SourceClient, *, cache_ttl: float = 0.0) -> None:
         self.client = client
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
+
+    def health(self) -> Health:
+        return self.client.health()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def lots(self, ids: Iterable[str]) -> dict[str, Lot]:
         """Lot master records. They do not change once a lot is made, so they may be cached (``cache_ttl``)."""

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from sources import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Deviation, DeviationStatus, Disposition, Hold, HoldStatus, Page, QualityLot
+from sources.resilience import Health
 
 
 class QmsSource:
@@ -15,6 +16,12 @@ class QmsSource:
 
     def __init__(self, client: SourceClient) -> None:
         self.client = client
+
+    def health(self) -> Health:
+        return self.client.health()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def lots(self, ids: Iterable[str]) -> dict[str, QualityLot]:
         items = await self.client.get_batch("/lots", "ids", ids)

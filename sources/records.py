@@ -270,3 +270,25 @@ class Page(Generic[T]):
     items: list[T]
     total: int
     has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentFilter:
+    """Which shipments an ERP search returns: every condition given must hold."""
+
+    ids: list[str] | None = None
+    statuses: list[ShipmentStatus] | None = None
+    customer_id: str | None = None
+    ship_date_from: date | None = None
+    ship_date_to: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """The WMS's answer to a block or unblock: the lot's stock after it, and the shipments whose allocations
+    changed."""
+
+    lot_id: str
+    status: StockStatus
+    stock: tuple[Stock, ...]
+    shipment_ids: tuple[str, ...]

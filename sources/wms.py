@@ -3,22 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sources import parse
 from sources.http import SourceClient, compact, group_by, index_by
-from sources.records import Page, ShipmentProgress, Stock, StockStatus, WarehouseStage
-
-
-@dataclass(frozen=True, slots=True)
-class StockChange:
-    """The WMS's answer to a block or unblock: the lot's stock after it, and the shipments whose allocations
-    changed."""
-
-    lot_id: str
-    status: StockStatus
-    stock: tuple[Stock, ...]
-    shipment_ids: tuple[str, ...]
+from sources.records import Page, ShipmentProgress, Stock, StockChange, StockStatus, WarehouseStage
+from sources.resilience import Health
 
 
 def _stock_change(f: parse.Fields) -> StockChange:
@@ -35,6 +24,12 @@ class WmsSource:
 
     def __init__(self, client: SourceClient) -> None:
         self.client = client
+
+    def health(self) -> Health:
+        return self.client.health()
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
 
     async def stock_by_lot(self, lot_ids: Iterable[str]) -> dict[str, list[Stock]]:
         items = await self.client.get_batch("/stock", "lot_ids", lot_ids)
