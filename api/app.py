@@ -36,8 +36,8 @@ from api.trusted import TrustedDocuments
 from api.webhooks import webhook_route
 from resolvers.cache_invalidation import keep_caches_fresh
 from resolvers.config import ResolverConfig
-from resolvers.hold_policy import HoldPolicy
-from resolvers.pending_actions import PendingActionWorker
+from resolvers.holds.policy import HoldPolicy
+from resolvers.holds.worker import PendingActionWorker
 from schema import ExtensionFactory, build_schema
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
@@ -102,7 +102,7 @@ def build_dead_letters(settings: Settings) -> DeadLetterStore:
 async def open_store(settings: Settings) -> Store:
     """The durable store of idempotency records and pending actions: SQLite under the data directory, or Redis."""
     if settings.store == "redis":
-        from sources.redis_store import RedisStore
+        from sources.store.redis import RedisStore
 
         assert settings.redis_url is not None  # load_settings requires it with store = redis
         redis_store = RedisStore(settings.redis_url, ttl_seconds=settings.idempotency_ttl, prefix=settings.redis_prefix)

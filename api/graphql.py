@@ -20,7 +20,7 @@ from api.settings import LimitSettings
 from api.subscriptions import TransportWSHandler
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from sources.bundle import Sources
 from sources.correlation import accept_correlation_id, current_correlation_id
 from sources.deadletters import DeadLetterStore

@@ -19,6 +19,7 @@ from schema.events import EventMutation, EventQuery, EventSubscription
 from schema.federation import FederationSchema
 from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
+from schema.hold_operations import HoldOperationsMutation, HoldOperationsQuery
 from schema.holds import HoldMutation, HoldQuery
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
@@ -32,10 +33,11 @@ QUERIES: tuple[type, ...] = (
     ReadinessQuery,
     GenealogyQuery,
     HoldQuery,
+    HoldOperationsQuery,
     HealthQuery,
     EventQuery,
 )
-MUTATIONS: tuple[type, ...] = (HoldMutation, EventMutation)
+MUTATIONS: tuple[type, ...] = (HoldMutation, HoldOperationsMutation, EventMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (EventSubscription,)
 
 
