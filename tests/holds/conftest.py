@@ -23,6 +23,8 @@ from plant.app import create_plant_app
 from plant.generator import generate
 from sources.bus.sqlite import SqliteBus
 from sources.events import Event
+from sources.store import SqliteStore, Store
+from sources.store.redis import RedisStore
 from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -252,3 +254,39 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> AsyncIterator[tuple[Callable[[], Store], Clock]]:
+    """A factory of stores over the same data (two replicas, or two connections), and their clock."""
+    clock = Clock()
+    opened: list[SqliteStore | RedisStore] = []
+
+    def make() -> Store:
+        store: SqliteStore | RedisStore
+        if request.param == "sqlite":
+            store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
+        else:
+            store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
+        opened.append(store)
+        return store
+
+    yield make, clock
+    for store in opened:
+        await store.aclose()
+
+
+async def open_store(make: Callable[[], Store]) -> Store:
+    store = make()
+    await store.open()  # type: ignore[attr-defined]
+    return store

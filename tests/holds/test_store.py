@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -18,44 +17,8 @@ from resolvers.holds.model import (
     attempted,
     new_action,
 )
-from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, SqliteStore, Store
-from sources.store.redis import RedisStore
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_900_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@pytest.fixture(params=["sqlite", "redis"])
-async def stores(
-    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
-) -> AsyncIterator[tuple[Callable[[], Store], Clock]]:
-    """A factory of stores over the same data (two replicas, or two connections), and their clock."""
-    clock = Clock()
-    opened: list[SqliteStore | RedisStore] = []
-
-    def make() -> Store:
-        store: SqliteStore | RedisStore
-        if request.param == "sqlite":
-            store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
-        else:
-            store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
-        opened.append(store)
-        return store
-
-    yield make, clock
-    for store in opened:
-        await store.aclose()
-
-
-async def _open(make: Callable[[], Store]) -> Store:
-    store = make()
-    await store.open()  # type: ignore[attr-defined]
-    return store
+from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, Store
+from tests.holds.conftest import Clock, open_store
 
 
 def _action(lot: str, created: float) -> PendingAction:
@@ -84,7 +47,7 @@ async def listed(store: Store, statuses: set[ActionStatus] | None, limit: int) -
 
 async def test_a_key_is_claimed_once_then_answers_its_result(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, _ = stores
-    store = await _open(make)
+    store = await open_store(make)
     first = await store.claim("k", "fp", lease_seconds=60)
     assert first.state is ClaimState.CLAIMED
     assert (await store.claim("k", "fp", lease_seconds=60)).state is ClaimState.IN_PROGRESS
@@ -102,7 +65,7 @@ async def test_a_key_is_claimed_once_then_answers_its_result(stores: tuple[Calla
 
 async def test_a_claim_whose_lease_ran_out_is_taken_over(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    store = await _open(make)
+    store = await open_store(make)
     crashed = await store.claim("k", "fp", lease_seconds=30)
     clock.now += 29
     assert (await store.claim("k", "fp", lease_seconds=30)).state is ClaimState.IN_PROGRESS
@@ -116,14 +79,14 @@ async def test_a_claim_whose_lease_ran_out_is_taken_over(stores: tuple[Callable[
 
 async def test_concurrent_claims_from_two_connections_claim_once(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, _ = stores
-    one, two = await _open(make), await _open(make)
+    one, two = await open_store(make), await open_store(make)
     claims = await asyncio.gather(*((one, two)[n % 2].claim("storm", "fp", lease_seconds=60) for n in range(50)))
     assert sorted(c.state.value for c in claims) == ["CLAIMED"] + ["IN_PROGRESS"] * 49
 
 
 async def test_pending_actions_are_leased_to_one_worker_at_a_time(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    mutation, worker_a, worker_b = await _open(make), await _open(make), await _open(make)
+    mutation, worker_a, worker_b = await open_store(make), await open_store(make), await open_store(make)
     first, second = _action("L1", clock.now), _action("L2", clock.now + 1)
     await mutation.put_actions(rows(first, second), lease_seconds=60)
     assert await worker_a.lease_due(limit=10, lease_seconds=60) == []  # the mutation is trying them
@@ -155,7 +118,7 @@ async def test_pending_actions_are_leased_to_one_worker_at_a_time(stores: tuple[
 
 async def test_actions_are_listed_newest_first_and_by_status(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    store = await _open(make)
+    store = await open_store(make)
     actions = [_action(f"L{n}", clock.now + n) for n in range(5)]
     await store.put_actions(rows(*actions), lease_seconds=60)
     now = datetime.fromtimestamp(clock.now, UTC)
@@ -167,7 +130,7 @@ async def test_actions_are_listed_newest_first_and_by_status(stores: tuple[Calla
 
 async def test_actions_are_paged_and_filtered_by_lot_and_age(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    store = await _open(make)
+    store = await open_store(make)
     actions = [_action(f"L{n % 2}", clock.now + n) for n in range(7)]
     await store.put_actions(rows(*actions), lease_seconds=60)
     seen: list[str] = []
@@ -193,7 +156,7 @@ async def test_actions_are_paged_and_filtered_by_lot_and_age(stores: tuple[Calla
 
 async def test_an_action_recorded_again_is_left_as_it_is(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    store = await _open(make)
+    store = await open_store(make)
     first = _action("L1", clock.now)
     await store.put_actions(rows(first), lease_seconds=0)
     failed = attempted(first, now=datetime.fromtimestamp(clock.now, UTC), error="down", retry_in=None)
@@ -212,7 +175,7 @@ async def test_saga_records_are_due_for_recovery_once_their_lease_ran_out(
     stores: tuple[Callable[[], Store], Clock],
 ) -> None:
     make, clock = stores
-    one, two = await _open(make), await _open(make)
+    one, two = await open_store(make), await open_store(make)
     running = _saga("SG-1", "RUNNING", clock.now + 30)
     block = _action("L1", clock.now)
     await one.save_saga(running, rows(block), lease_seconds=30)  # the intent and the actions of a step, together
@@ -231,7 +194,7 @@ async def test_saga_records_are_due_for_recovery_once_their_lease_ran_out(
 
 async def test_history_is_kept_per_lot_and_per_hold_in_order(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
-    store = await _open(make)
+    store = await open_store(make)
     await store.append_history([HistoryRow("L1", "H1", clock.now, "a"), HistoryRow("L2", "H2", clock.now, "b")])
     await store.append_history([HistoryRow("L1", None, clock.now + 1, "c"), HistoryRow("L1", "H1", clock.now, "d")])
     lot = await store.history(lot_id="L1", hold_id=None, after=None, limit=10)
