@@ -10,8 +10,10 @@ from typing import Annotated, TypeAlias, cast
 import strawberry
 from strawberry.scalars import JSON
 
-from resolvers import event_catalog, event_streams, ingest
 from resolvers.errors import InputError
+from resolvers.events import catalog as event_catalog
+from resolvers.events import intake
+from resolvers.events import streams as event_streams
 from schema.info import Info
 from schema.readiness import ReadinessStatus, ShipmentReadiness
 from schema.shared_results import Shareable
@@ -26,7 +28,7 @@ strawberry.enum(
 )
 EventType: TypeAlias = event_catalog.EventKind
 strawberry.enum(deadletters.DeadLetterStatus, description="PENDING: not recorded yet; REPLAYED: recorded since.")
-strawberry.enum(ingest.ReplayProblem, name="ReplayErrorCode", description="Why a dead letter was not replayed.")
+strawberry.enum(intake.ReplayProblem, name="ReplayErrorCode", description="Why a dead letter was not replayed.")
 
 AFTER_HELP = (
     "Resume point: the `cursor` of the last event you received, to get what you missed, in order, then live events "
@@ -162,7 +164,7 @@ class DeadLetter:
 
 @strawberry.type(description="Why a dead letter was not replayed.")
 class ReplayError:
-    code: ingest.ReplayProblem
+    code: intake.ReplayProblem
     message: str
 
 
@@ -173,7 +175,7 @@ class ReplayDeadLetterPayload:
     error: ReplayError | None
 
     @classmethod
-    def of(cls, replayed: ingest.Replayed) -> ReplayDeadLetterPayload:
+    def of(cls, replayed: intake.Replayed) -> ReplayDeadLetterPayload:
         problem, event = replayed.problem, replayed.event
         return cls(
             dead_letter=DeadLetter.of(replayed.letter) if replayed.letter else None,
@@ -236,7 +238,7 @@ class EventMutation:
     ) -> ReplayDeadLetterPayload:
         store = _letters(info)
         assert info.context.bus is not None
-        replayed = await ingest.replay(
+        replayed = await intake.replay(
             info.context.sources, info.context.bus, store, str(id), body.encode() if body is not None else None
         )
         return ReplayDeadLetterPayload.of(replayed)
@@ -252,7 +254,7 @@ class EventMutation:
         pending = await store.list(status=deadletters.DeadLetterStatus.PENDING, source=source, first=first, after=None)
         results = []
         for letter in pending:
-            replayed = await ingest.replay(info.context.sources, info.context.bus, store, letter.id)
+            replayed = await intake.replay(info.context.sources, info.context.bus, store, letter.id)
             results.append(ReplayDeadLetterPayload.of(replayed))
         return results
 

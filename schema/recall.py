@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import recall
+from resolvers.genealogy import recall
 from schema.enums import LotDisposition, StockStatus
 from schema.genealogy import GenealogyCycle, Truncation
 from schema.lot import Lot, StockRecord

@@ -1,10 +1,10 @@
 """The ports: what the gateway asks of each kind of system, whatever system plays it.
 
 Resolvers, the readiness rules, the genealogy walk and hold orchestration see only these protocols and the plain
-records of ``sources/records.py``. Each kind of upstream has its adapters: the HTTP contract of docs/sources.md
-(``sources/erp.py``, ``qms.py``, ``mes.py``, ``wms.py``) is the first; others (an ERP such as Tryton, an EPCIS
-repository for genealogy) implement the same protocols. Every read takes many ids and answers in one batched call
-per kind where the system allows it; every command carries the gateway's idempotency key.
+records of ``sources/records.py``. Each kind of upstream has its adapters in a package of its own: the HTTP
+contract of docs/sources.md (``sources/contract/``) is the first; others (an ERP such as Tryton, an EPCIS
+repository for genealogy) implement the same protocols beside it. Every read takes many ids and answers in one
+batched call per kind where the system allows it; every command carries the gateway's idempotency key.
 """
 
 from __future__ import annotations

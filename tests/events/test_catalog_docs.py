@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from resolvers.event_catalog import CATALOG, versions_of
+from resolvers.events.catalog import CATALOG, versions_of
 from sources.events import EVENT_TYPES
 from tests.conftest import Gateway
 

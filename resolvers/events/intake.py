@@ -15,7 +15,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from resolvers.events import MalformedEvent, normalize
+from resolvers.events.normalize import MalformedEvent, normalize
 from sources.bundle import Sources
 from sources.deadletters import DeadLetter, DeadLetterStatus, DeadLetterStore
 from sources.errors import SourceError

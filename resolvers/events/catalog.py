@@ -14,6 +14,8 @@ from typing import Any
 
 from sources.events import EVENT_TYPES
 
+HOLD_TYPES = frozenset({"HoldPlaced", "HoldReleased"})
+
 
 class EventKind(enum.Enum):
     """The event types, as an enumeration (the same names as ``sources.events.EVENT_TYPES``)."""

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from resolvers.context import Context
-from resolvers.genealogy import Trace, TraceDirection
+from resolvers.genealogy.model import Trace, TraceDirection
+from resolvers.genealogy.trace import Collect, LotData, LotReads, walk_from
 from resolvers.lots import LotRef
-from resolvers.trace import Collect, LotData, LotReads, walk_from
 from sources.errors import SourceError
 from sources.records import (
     Customer,
