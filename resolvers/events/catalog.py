@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sources.events import EVENT_TYPES
+from sources.events import Event as Event  # the envelope around every payload; schema/ shows it
 
 HOLD_TYPES = frozenset({"HoldPlaced", "HoldReleased"})
 

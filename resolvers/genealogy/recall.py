@@ -144,6 +144,12 @@ class RecallImpact:
         return [QuantityTotal(uom, round(quantity, 6)) for uom, quantity in sorted(totals.items())]
 
 
+def answered(error: SourceError | None) -> None:
+    """Raise the error a source gave for its part of an impact: the fields it owns are then null, with it."""
+    if error is not None:
+        raise error
+
+
 async def recall_impact(
     ctx: Context, lot_id: str, max_depth: int | None, needs: Collection[LotData] = ()
 ) -> RecallImpact:
