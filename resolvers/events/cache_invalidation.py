@@ -6,8 +6,9 @@ import logging
 from dataclasses import dataclass
 
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.bus.errors import BusError
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.events")
 

@@ -14,10 +14,11 @@ from resolvers.errors import InputError
 from resolvers.events.intake import with_plant
 from resolvers.events.normalize import MalformedEvent, normalize
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.deadletters import DeadLetter as DeadLetter  # the records schema/ shows
 from sources.deadletters import DeadLetterStatus as DeadLetterStatus
 from sources.deadletters import DeadLetterStore
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 
 MAX_FIRST = 500
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 
 from resolvers.events.catalog import HOLD_TYPES
-from sources.events import Event
+from sources.bus.envelope import Event
 
 EventFilter = Callable[[Event], bool]
 

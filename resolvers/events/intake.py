@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from resolvers.events.normalize import MalformedEvent, normalize
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.deadletters import DeadLetter, DeadLetterStore
 from sources.errors import SourceError
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.events")
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from resolvers.events import json_schema
 from resolvers.events.catalog import HOLD_TYPES, schema_of
-from sources.events import BusinessKeys, Event
+from sources.bus.envelope import BusinessKeys, Event
 
 SOURCE_TYPES: Mapping[str, frozenset[str]] = {
     "erp": frozenset({"OrderStatusChanged", "ShipmentStatusChanged"}),

@@ -13,7 +13,7 @@ from resolvers.events.cache_invalidation import stale
 from resolvers.events.catalog import CATALOG, EventKind, current_version, schema_of
 from resolvers.events.filters import Watch, hold_filter, status_filter
 from resolvers.events.normalize import MalformedEvent, normalize
-from sources.events import EVENT_TYPES, BusinessKeys, Event
+from sources.bus.envelope import EVENT_TYPES, BusinessKeys, Event
 from tests.events.live import hold_body, outbox_event
 
 
