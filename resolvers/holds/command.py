@@ -11,18 +11,9 @@ from typing import TypeVar, cast
 from resolvers.context import Context
 from resolvers.holds.idempotency import Ran
 from resolvers.holds.model import PendingAction, action_to_row, utc_now
-from resolvers.holds.outcomes import (
-    PlaceHoldOutcome,
-    ReleaseHoldOutcome,
-)
+from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome
 from resolvers.holds.recovery import recover, resumable
-from resolvers.holds.saga import (
-    Saga,
-    SagaStatus,
-    ended,
-    saga_id,
-    saga_to_row,
-)
+from resolvers.holds.saga import Saga, SagaStatus, ended, saga_id, saga_to_row
 from sources.errors import SourceError
 from sources.store import Store
 

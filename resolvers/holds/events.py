@@ -16,7 +16,8 @@ from datetime import datetime
 from resolvers.holds.history import entries_of, entry_to_row
 from resolvers.holds.model import PendingAction, action_to_dict, utc_now
 from resolvers.holds.outcomes import hold_to_dict
-from sources.events import BusinessKeys, Event, EventBus
+from sources.bus.envelope import BusinessKeys, Event
+from sources.ports import EventBus
 from sources.records import Hold, StockChange
 from sources.store import Store
 

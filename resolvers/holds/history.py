@@ -14,7 +14,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sources.events import Event
+from sources.bus.envelope import Event
 from sources.store import HistoryRow
 
 

@@ -27,9 +27,10 @@ from resolvers.holds.saga import (
     saga_to_row,
 )
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.correlation import set_correlation_id
 from sources.errors import SourceError
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 from sources.store import RUNNING, ClaimState, Store
 
 log = logging.getLogger("lotgraph.holds")

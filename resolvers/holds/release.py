@@ -25,17 +25,8 @@ from resolvers.holds.outcomes import (
 )
 from resolvers.holds.problems import pending_notice, refused, source_problem
 from resolvers.holds.requests import ReleaseHoldRequest, check_release
-from resolvers.holds.saga import (
-    RELEASE,
-    Saga,
-    SagaLot,
-    SagaStatus,
-    advanced,
-    ended,
-    saga_id,
-    wms_action,
-)
-from resolvers.holds.steps import attempt, events_of
+from resolvers.holds.saga import RELEASE, Saga, SagaLot, SagaStatus, advanced, ended, saga_id, wms_action
+from resolvers.holds.steps import attempt, events_of, expected_of
 from sources.errors import NotFound, SourceError, SourceRejected
 from sources.records import Hold, HoldStatus
 
@@ -128,7 +119,7 @@ async def _unblock(run: Run, base: ReleaseHoldOutcome, hold: Hold, action: Pendi
     if done:
         await run.store.remove_actions([action.id])
     else:
-        await run.store.save_actions([action_to_row(result.action)])
+        await run.store.save_actions([action_to_row(result.action)], expected=expected_of([result]))
     crashpoints.reached("release:wms-done")
     events = [
         hold_events.hold_released(hold, plant=action.plant, correlation_id=ctx.correlation_id, operation_key=run.key),

@@ -42,16 +42,9 @@ from resolvers.holds.outcomes import (
 from resolvers.holds.plan import PlacePlan, plan_place
 from resolvers.holds.problems import pending_notice, refused, source_problem
 from resolvers.holds.requests import PlaceHoldRequest, check_place
-from resolvers.holds.saga import (
-    PLACE,
-    Saga,
-    SagaLot,
-    advanced,
-    saga_id,
-    wms_action,
-)
+from resolvers.holds.saga import PLACE, Saga, SagaLot, advanced, saga_id, wms_action
 from resolvers.holds.scope import forward_closure
-from resolvers.holds.steps import Attempt, attempt, events_of
+from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
 from sources.errors import NotFound, SourceError, SourceRejected
 from sources.records import Hold, HoldStatus
 
@@ -224,5 +217,6 @@ async def _first_attempts(run: Run, actions: list[PendingAction], publisher: hol
             return result
 
     results = list(await asyncio.gather(*(one(action) for action in actions)))
-    await run.store.save_actions([action_to_row(r.action) for r in results if r.action.status is not ActionStatus.DONE])
+    left = [r for r in results if r.action.status is not ActionStatus.DONE]
+    await run.store.save_actions([action_to_row(r.action) for r in left], expected=expected_of(left))
     return results

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from resolvers.holds import events as hold_events
@@ -24,8 +24,8 @@ from resolvers.holds.outcomes import StockRelease
 from resolvers.holds.plan import hold_for, plan_unblock
 from resolvers.holds.policy import HoldPolicy
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.errors import NotFound, SourceError, SourceRejected
-from sources.events import Event
 from sources.records import Disposition, Hold, HoldStatus, StockChange
 
 
@@ -170,6 +170,12 @@ async def attempt(
     if applied.hold_id is not None:
         done = replace(done, hold_id=applied.hold_id)
     return Attempt(action, done, applied)
+
+
+def expected_of(results: Sequence[Attempt]) -> dict[str, float]:
+    """For ``Store.save_actions``: the time each action was last changed before its attempt, so a change a person
+    made meanwhile (closed, retried) is not overwritten by the attempt's result."""
+    return {r.before.id: r.before.updated_at.timestamp() for r in results}
 
 
 def events_of(result: Attempt, *, announce: bool) -> list[Event]:

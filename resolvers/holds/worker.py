@@ -17,10 +17,10 @@ from resolvers.holds import events as hold_events
 from resolvers.holds.model import ActionStatus, PendingAction, action_of_row, action_to_row
 from resolvers.holds.policy import HoldPolicy
 from resolvers.holds.recovery import recover_due
-from resolvers.holds.steps import Attempt, attempt, events_of
+from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
 from sources.bundle import Sources
 from sources.correlation import set_correlation_id
-from sources.events import EventBus
+from sources.ports import EventBus
 from sources.store import Store
 
 log = logging.getLogger("lotgraph.holds")
@@ -81,10 +81,15 @@ class PendingActionWorker:
                 return await attempt(self.sources, action, self.policy, verify_hold=True, rand=self.rand)
 
         results = await asyncio.gather(*(one(action_of_row(row)) for row in rows))
-        await self.store.save_actions([action_to_row(r.action) for r in results])
+        rows = [action_to_row(r.action) for r in results]
+        saved = set(await self.store.save_actions(rows, expected=expected_of(results)))
         for result in results:
-            _log(result)
-        announced = [e for r in results for e in events_of(r, announce=r.action.status is not ActionStatus.PENDING)]
+            _log(result, saved=result.action.id in saved)
+        announced = [
+            e
+            for r in results
+            for e in events_of(r, announce=r.action.status is not ActionStatus.PENDING and r.action.id in saved)
+        ]
         await hold_events.publish(self.bus, self.store, announced)
         return len(results)
 
@@ -108,7 +113,7 @@ class PendingActionWorker:
                 await asyncio.wait_for(self._wake.wait(), wait)
 
 
-def _log(result: Attempt) -> None:
+def _log(result: Attempt, *, saved: bool) -> None:
     action = result.action
     extra = {
         "action_id": action.id,
@@ -118,7 +123,9 @@ def _log(result: Attempt) -> None:
         "attempts": action.attempts,
         "correlation_id": action.correlation_id,
     }
-    if action.status is ActionStatus.DONE:
+    if not saved:
+        log.warning("pending action changed by a person while it was tried: its attempt is not kept", extra=extra)
+    elif action.status is ActionStatus.DONE:
         log.info("pending action done: %s", action.outcome, extra=extra)
     elif action.status is ActionStatus.FAILED:
         log.error("pending action FAILED after %d attempts: %s", action.attempts, action.last_error, extra=extra)

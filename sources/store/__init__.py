@@ -28,17 +28,7 @@ worker dies becomes due again.
 from __future__ import annotations
 
 from sources.store.protocol import Store, StoreUnavailable
-from sources.store.records import (
-    DUE,
-    FINISHED,
-    RUNNING,
-    ActionQuery,
-    ActionRow,
-    Claim,
-    ClaimState,
-    HistoryRow,
-    SagaRow,
-)
+from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.sqlite import SqliteStore
 
 __all__ = [

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sources.errors import SourceUnavailable
@@ -45,8 +45,12 @@ class Store(Protocol):
         recorded is left as it is."""
         ...
 
-    async def save_actions(self, actions: Sequence[ActionRow]) -> None:
-        """Record the state after an attempt; a PENDING action becomes due at its ``due_at``."""
+    async def save_actions(
+        self, actions: Sequence[ActionRow], *, expected: Mapping[str, float] | None = None
+    ) -> list[str]:
+        """Record the state after an attempt; a PENDING action becomes due at its ``due_at``. With ``expected`` (id
+        -> the ``updated_at`` the caller read), an action changed since — closed or retried by a person — is left as
+        it is. Returns the ids saved."""
         ...
 
     async def remove_actions(self, ids: Sequence[str]) -> None: ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import asdict, replace
 from typing import Any, TypeVar
 
@@ -26,8 +26,8 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from sources.store.protocol import StoreUnavailable
-from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
-from sources.store.redis_scripts import FINISH, LEASE_DUE, PUT, TAKE_OVER
+from sources.store.records import DUE, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
+from sources.store.redis_scripts import FINISH, LEASE_DUE, PUT, SAVE, TAKE_OVER
 
 T = TypeVar("T")
 
@@ -48,6 +48,7 @@ class RedisStore:
         self._finish = self.redis.register_script(FINISH)
         self._lease = self.redis.register_script(LEASE_DUE)
         self._put = self.redis.register_script(PUT)
+        self._save = self.redis.register_script(SAVE)
 
     async def open(self) -> None:
         await self._call(lambda: self.redis.ping())
@@ -146,25 +147,18 @@ class RedisStore:
             args += [action.id, due, _dumps(asdict(replace(action, due_at=due)))]
         await self._put(keys=[self._key("actions", "due"), self._key("actions", "index")], args=args)
 
-    async def save_actions(self, actions: Sequence[ActionRow]) -> None:
+    async def save_actions(
+        self, actions: Sequence[ActionRow], *, expected: Mapping[str, float] | None = None
+    ) -> list[str]:
         if not actions:
-            return
-
-        async def run() -> None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for action in actions:
-                    name = self._key("action", action.id)
-                    if action.status == FINISHED:
-                        pipe.set(name, _dumps(asdict(action)), ex=self._ex())
-                    else:
-                        pipe.set(name, _dumps(asdict(action)))
-                    if action.status == DUE:
-                        pipe.zadd(self._key("actions", "due"), {action.id: action.due_at})
-                    else:
-                        pipe.zrem(self._key("actions", "due"), action.id)
-                await pipe.execute()
-
-        await self._call(run)
+            return []
+        expected = expected or {}
+        args: list[Any] = [self._key("action", ""), self._ex()]
+        for a in actions:
+            known = repr(expected[a.id]) if a.id in expected else ""
+            args += [a.id, known, _dumps(asdict(a)), a.status, a.due_at]
+        saved = await self._call(lambda: self._save(keys=[self._key("actions", "due")], args=args))
+        return [str(i) for i in saved]
 
     async def remove_actions(self, ids: Sequence[str]) -> None:
         if not ids:

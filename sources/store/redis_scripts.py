@@ -35,3 +35,23 @@ for i = 2, #ARGV, 3 do
 end
 return 1
 """
+
+SAVE = """
+local saved = {}
+for i = 3, #ARGV, 5 do
+  local key = ARGV[1] .. ARGV[i]
+  local unchanged = true
+  if ARGV[i + 1] ~= '' then
+    local raw = redis.call('GET', key)
+    unchanged = raw and cjson.decode(raw)['updated_at'] == tonumber(ARGV[i + 1])
+  end
+  if unchanged then
+    if ARGV[i + 3] == 'DONE' then redis.call('SET', key, ARGV[i + 2], 'EX', ARGV[2])
+    else redis.call('SET', key, ARGV[i + 2]) end
+    if ARGV[i + 3] == 'PENDING' then redis.call('ZADD', KEYS[1], ARGV[i + 4], ARGV[i])
+    else redis.call('ZREM', KEYS[1], ARGV[i]) end
+    saved[#saved + 1] = ARGV[i]
+  end
+end
+return saved
+"""

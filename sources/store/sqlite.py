@@ -10,7 +10,7 @@ import asyncio
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -114,11 +114,8 @@ class SqliteStore:
             return cursor.rowcount == 1
 
     async def abandon(self, key: str, token: str) -> None:
-        await self._run(self._abandon, key, token)
-
-    def _abandon(self, key: str, token: str) -> None:
-        with self._tx() as conn:
-            conn.execute("DELETE FROM idempotency WHERE key = ? AND token = ?", (key, token))
+        sql = "DELETE FROM idempotency WHERE key = ? AND token = ?"
+        await self._run(self._in_tx, lambda conn: conn.execute(sql, (key, token)))
 
     # saga records
 
@@ -154,11 +151,11 @@ class SqliteStore:
 
     async def put_actions(self, actions: Sequence[ActionRow], *, lease_seconds: float) -> None:
         if actions:
-            await self._run(self._put_actions, list(actions), lease_seconds)
+            await self._run(self._in_tx, self._insert_actions, list(actions), lease_seconds)
 
-    def _put_actions(self, actions: list[ActionRow], lease_seconds: float) -> None:
+    def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
         with self._tx() as conn:
-            self._insert_actions(conn, actions, lease_seconds)
+            return fn(conn, *args)
 
     def _insert_actions(self, conn: sqlite3.Connection, actions: list[ActionRow], lease_seconds: float) -> None:
         due = self.clock() + lease_seconds
@@ -167,24 +164,26 @@ class SqliteStore:
             [(a.id, a.status, a.lot_id, a.created_at, a.updated_at, due, a.body) for a in actions],
         )
 
-    async def save_actions(self, actions: Sequence[ActionRow]) -> None:
-        if actions:
-            await self._run(self._save_actions, list(actions))
+    async def save_actions(
+        self, actions: Sequence[ActionRow], *, expected: Mapping[str, float] | None = None
+    ) -> list[str]:
+        return await self._run(self._save_actions, list(actions), expected or {}) if actions else []
 
-    def _save_actions(self, actions: list[ActionRow]) -> None:
-        rows = [(a.status, a.due_at, a.updated_at, a.body, a.id) for a in actions]
+    def _save_actions(self, actions: list[ActionRow], expected: Mapping[str, float]) -> list[str]:
+        sql = "UPDATE pending_actions SET status = ?, due_at = ?, updated_at = ?, body = ? WHERE id = ?"
+        saved = []
         with self._tx() as conn:
-            conn.executemany(
-                "UPDATE pending_actions SET status = ?, due_at = ?, updated_at = ?, body = ? WHERE id = ?", rows
-            )
+            for a in actions:
+                check = (expected[a.id],) if a.id in expected else ()
+                values = (a.status, a.due_at, a.updated_at, a.body, a.id, *check)
+                if conn.execute(sql + (" AND updated_at = ?" if check else ""), values).rowcount:
+                    saved.append(a.id)
+        return saved
 
     async def remove_actions(self, ids: Sequence[str]) -> None:
         if ids:
-            await self._run(self._remove_actions, list(ids))
-
-    def _remove_actions(self, ids: list[str]) -> None:
-        with self._tx() as conn:
-            conn.executemany("DELETE FROM pending_actions WHERE id = ?", [(i,) for i in ids])
+            sql = "DELETE FROM pending_actions WHERE id = ?"
+            await self._run(self._in_tx, lambda conn: conn.executemany(sql, [(i,) for i in ids]))
 
     async def lease_due(self, *, limit: int, lease_seconds: float) -> list[ActionRow]:
         return await self._run(self._lease_due, limit, lease_seconds)

@@ -15,7 +15,9 @@ from resolvers.holds.model import (
     action_of_row,
     action_to_row,
     attempted,
+    closed,
     new_action,
+    retried,
 )
 from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, Store
 from tests.holds.conftest import Clock, open_store
@@ -204,3 +206,21 @@ async def test_history_is_kept_per_lot_and_per_hold_in_order(stores: tuple[Calla
     assert [e.body for e in await store.history(lot_id=None, hold_id="H1", after=None, limit=10)] == ["a", "d"]
     assert await store.count_history(lot_id="L1", hold_id=None) == 3
     assert await store.count_history(lot_id=None, hold_id="H2") == 1
+
+
+async def test_an_attempt_does_not_overwrite_what_a_person_changed_meanwhile(
+    stores: tuple[Callable[[], Store], Clock],
+) -> None:
+    make, clock = stores
+    worker, person = await open_store(make), await open_store(make)
+    action = _action("L1", clock.now)
+    await worker.put_actions(rows(action), lease_seconds=0)
+    (leased,) = await worker.lease_due(limit=10, lease_seconds=60)
+    later = datetime.fromtimestamp(clock.now + 1, UTC)
+    await person.save_actions(rows(closed(action, now=later, by="boss", reason="done by hand")))
+    failed = attempted(action, now=later, error="down", retry_in=5)
+    assert await worker.save_actions(rows(failed), expected={action.id: leased.updated_at}) == []
+    (kept,) = await worker.action_rows([action.id])
+    assert action_of_row(kept).status is ActionStatus.CLOSED
+    again = retried(action, now=later, extra_attempts=1)
+    assert await worker.save_actions(rows(again), expected={action.id: kept.updated_at}) == [action.id]

@@ -43,7 +43,7 @@ from resolvers.holds.saga import (
     saga_of_row,
     saga_to_row,
 )
-from sources.events import Event
+from sources.bus.envelope import Event
 from sources.records import Disposition, Hold, HoldStatus
 
 AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
