@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from resolvers.holds.history import entries_of, entry_to_row
+from resolvers.holds.history import rows_of
 from resolvers.holds.model import PendingAction, action_to_dict, utc_now
 from resolvers.holds.outcomes import hold_to_dict
 from sources.bus.envelope import BusinessKeys, Event
@@ -130,7 +130,7 @@ async def publish(bus: EventBus | None, store: Store | None, events: Iterable[Ev
             failed.append(event)
     if store is not None and events:
         try:
-            await store.append_history([entry_to_row(e) for event in events for e in entries_of(event)])
+            await store.append_history([row for event in events for row in rows_of(event)])
         except Exception:
             log.exception("hold history not recorded", extra={"events": len(events)})
             failed += [event for event in events if event not in failed]

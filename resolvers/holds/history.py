@@ -69,6 +69,11 @@ def _action_entry(event: Event, lot_id: str, p: dict[str, Any]) -> HistoryEntry:
                         event.correlation_id, what)  # fmt: skip
 
 
+def rows_of(event: Event) -> list[HistoryRow]:
+    """The history rows of an event, keyed by the event's dedupe id: an event announced again adds nothing."""
+    return [entry_to_row(e, key=f"{event.source_event_id or event.id}#{n}") for n, e in enumerate(entries_of(event))]
+
+
 def entries_of(event: Event) -> list[HistoryEntry]:
     """The history entries an event of the hold commands makes (none for other events)."""
     p = event.payload
@@ -95,7 +100,7 @@ def entries_of(event: Event) -> list[HistoryEntry]:
 # -- codec ----------------------------------------------------------------------------------------------------------
 
 
-def entry_to_row(entry: HistoryEntry) -> HistoryRow:
+def entry_to_row(entry: HistoryEntry, *, key: str) -> HistoryRow:
     body = {
         "at": entry.at.isoformat(),
         "kind": entry.kind.value,
@@ -104,7 +109,7 @@ def entry_to_row(entry: HistoryEntry) -> HistoryRow:
         "correlation_id": entry.correlation_id,
         "detail": entry.detail,
     }
-    return HistoryRow(entry.lot_id, entry.hold_id, entry.at.timestamp(), json.dumps(body, separators=(",", ":")))
+    return HistoryRow(key, entry.lot_id, entry.hold_id, entry.at.timestamp(), json.dumps(body, separators=(",", ":")))
 
 
 def entry_of_row(row: HistoryRow) -> HistoryEntry:

@@ -76,6 +76,8 @@ class SagaRow:
 class HistoryRow:
     """One entry of the audit trail, found by lot and by hold, in the order appended."""
 
+    key: str
+    """Unique per entry: an entry appended again (the same change announced twice) is kept once."""
     lot_id: str
     hold_id: str | None
     at: float

@@ -27,7 +27,7 @@ from redis.exceptions import RedisError
 
 from sources.store.protocol import StoreUnavailable
 from sources.store.records import DUE, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
-from sources.store.redis_scripts import FINISH, LEASE_DUE, PUT, SAVE, TAKE_OVER
+from sources.store.redis_scripts import APPEND, FINISH, LEASE_DUE, PUT, SAVE, TAKE_OVER
 
 T = TypeVar("T")
 
@@ -49,6 +49,7 @@ class RedisStore:
         self._lease = self.redis.register_script(LEASE_DUE)
         self._put = self.redis.register_script(PUT)
         self._save = self.redis.register_script(SAVE)
+        self._append = self.redis.register_script(APPEND)
 
     async def open(self) -> None:
         await self._call(lambda: self.redis.ping())
@@ -236,24 +237,20 @@ class RedisStore:
         if not entries:
             return
 
-        async def run() -> None:
-            last = int(await self.redis.incrby(self._key("history", "seq"), len(entries)))
-            async with self.redis.pipeline(transaction=True) as pipe:
-                for seq, entry in enumerate(entries, start=last - len(entries) + 1):
-                    row = _dumps(asdict(replace(entry, seq=seq)))
-                    pipe.zadd(self._key("history", "lot", entry.lot_id), {row: seq})
-                    if entry.hold_id is not None:
-                        pipe.zadd(self._key("history", "hold", entry.hold_id), {row: seq})
-                await pipe.execute()
-
-        await self._call(run)
+        args: list[Any] = [self._key("history", "")]
+        for e in entries:
+            hold = self._key("history", "hold", e.hold_id) if e.hold_id is not None else ""
+            args += [e.key, self._key("history", "lot", e.lot_id), hold, _dumps(asdict(e))]
+        await self._call(lambda: self._append(keys=[self._key("history", "seq")], args=args))
 
     async def history(
         self, *, lot_id: str | None, hold_id: str | None, after: int | None, limit: int
     ) -> list[HistoryRow]:
         name = self._history_key(lot_id, hold_id)
-        raws = await self._call(lambda: self.redis.zrangebyscore(name, f"({after or 0}", "+inf", start=0, num=limit))
-        return [HistoryRow(**json.loads(str(raw))) for raw in raws]
+        found: list[Any] = await self._call(
+            lambda: self.redis.zrangebyscore(name, f"({after or 0}", "+inf", start=0, num=limit, withscores=True)
+        )
+        return [replace(HistoryRow(**json.loads(raw)), seq=int(score)) for raw, score in found]
 
     async def count_history(self, *, lot_id: str | None, hold_id: str | None) -> int:
         return int(await self._call(lambda: self.redis.zcard(self._history_key(lot_id, hold_id))))

@@ -55,3 +55,14 @@ for i = 3, #ARGV, 5 do
 end
 return saved
 """
+
+APPEND = """
+for i = 2, #ARGV, 4 do
+  if redis.call('SET', ARGV[1] .. 'key:' .. ARGV[i], '1', 'NX') then
+    local seq = redis.call('INCR', KEYS[1])
+    redis.call('ZADD', ARGV[i + 1], seq, ARGV[i + 3])
+    if ARGV[i + 2] ~= '' then redis.call('ZADD', ARGV[i + 2], seq, ARGV[i + 3]) end
+  end
+end
+return 1
+"""

@@ -256,8 +256,8 @@ class SqliteStore:
     def _append_history(self, entries: list[HistoryRow]) -> None:
         with self._tx() as conn:
             conn.executemany(
-                "INSERT INTO hold_history (lot_id, hold_id, at, body) VALUES (?, ?, ?, ?)",
-                [(e.lot_id, e.hold_id, e.at, e.body) for e in entries],
+                "INSERT OR IGNORE INTO hold_history (key, lot_id, hold_id, at, body) VALUES (?, ?, ?, ?, ?)",
+                [(e.key, e.lot_id, e.hold_id, e.at, e.body) for e in entries],
             )
 
     async def history(

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS sagas (
 );
 CREATE INDEX IF NOT EXISTS sagas_due ON sagas (status, lease_until);
 CREATE TABLE IF NOT EXISTS hold_history (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, lot_id TEXT NOT NULL, hold_id TEXT, at REAL NOT NULL, body TEXT NOT NULL
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE, lot_id TEXT NOT NULL, hold_id TEXT,
+    at REAL NOT NULL, body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS hold_history_lot ON hold_history (lot_id, seq);
 CREATE INDEX IF NOT EXISTS hold_history_hold ON hold_history (hold_id, seq);

@@ -23,6 +23,7 @@ import pytest
 
 from tests.holds.conftest import PENDING, PLACE, RELEASE, PlantState, eventually, new_key
 from tests.holds.processes import Process, plant_process, start_gateway
+from tests.holds.test_operator import HISTORY
 from tests.holds.test_propagation import reference_closure
 
 CRASHY = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "2", "LOTGRAPH_HOLDS_CONCURRENCY": "1"}
@@ -125,6 +126,11 @@ async def test_place_hold_killed_at_every_step_boundary_is_finished_after_restar
             agreed = functools.partial(rig.agreed, gateway, lots, "OUT_OF_SPEC")
             settled = await eventually(agreed, f"recovery after {where}")
             assert settled["failed"] == set(), where
+            for lot in lots:  # each hold announced and recorded in the history once, however often recovery says it
+                history = (await rig.data(gateway, HISTORY, {"lotId": lot, "first": 50}))["holdHistory"]["edges"]
+                kinds = [entry["node"]["kind"] for entry in history]
+                assert kinds.count("HOLD_PLACED") == 1, (where, kinds)
+                assert kinds.count("STOCK_BLOCKED") <= 1, (where, kinds)
             # No command twice: one hold and one block per lot, whatever the step the first run died at.
             assert await rig.commands() == {"POST /holds": 3, "POST /stock/block": 3}, where
             # The client that comes back gets the recovered answer, and nothing is sent again.

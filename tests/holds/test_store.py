@@ -197,14 +197,20 @@ async def test_saga_records_are_due_for_recovery_once_their_lease_ran_out(
 async def test_history_is_kept_per_lot_and_per_hold_in_order(stores: tuple[Callable[[], Store], Clock]) -> None:
     make, clock = stores
     store = await open_store(make)
-    await store.append_history([HistoryRow("L1", "H1", clock.now, "a"), HistoryRow("L2", "H2", clock.now, "b")])
-    await store.append_history([HistoryRow("L1", None, clock.now + 1, "c"), HistoryRow("L1", "H1", clock.now, "d")])
+    await store.append_history(
+        [HistoryRow("1", "L1", "H1", clock.now, "a"), HistoryRow("2", "L2", "H2", clock.now, "b")]
+    )
+    await store.append_history(
+        [HistoryRow("3", "L1", None, clock.now + 1, "c"), HistoryRow("4", "L1", "H1", clock.now, "d")]
+    )
+    await store.append_history([HistoryRow("1", "L1", "H1", clock.now, "a")])  # the same change announced again
     lot = await store.history(lot_id="L1", hold_id=None, after=None, limit=10)
     assert [e.body for e in lot] == ["a", "c", "d"]
     assert [e.seq for e in lot] == sorted(e.seq for e in lot)
     assert [e.body for e in await store.history(lot_id="L1", hold_id=None, after=lot[0].seq, limit=1)] == ["c"]
     assert [e.body for e in await store.history(lot_id=None, hold_id="H1", after=None, limit=10)] == ["a", "d"]
     assert await store.count_history(lot_id="L1", hold_id=None) == 3
+    assert [e.key for e in lot] == ["1", "3", "4"]
     assert await store.count_history(lot_id=None, hold_id="H2") == 1
 
 

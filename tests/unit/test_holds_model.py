@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from resolvers.holds import events as hold_events
-from resolvers.holds.history import HistoryKind, entries_of, entry_of_row, entry_to_row, to_csv
+from resolvers.holds.history import HistoryKind, entries_of, entry_of_row, entry_to_row, rows_of, to_csv
 from resolvers.holds.idempotency import upstream_key
 from resolvers.holds.model import (
     ActionKind,
@@ -270,7 +270,8 @@ def test_history_entries_of_events(case: str, event: object, kind: HistoryKind, 
     (entry,) = entries_of(event)
     assert (entry.kind, entry.actor, entry.system, entry.lot_id) == (kind, actor, system, "L1"), case
     assert entry.hold_id == "H1"
-    assert entry_of_row(entry_to_row(entry)) == entry
+    assert entry_of_row(entry_to_row(entry, key="k")) == entry
+    assert [row.key for row in rows_of(event) + rows_of(event)] == [f"{event.source_event_id}#0"] * 2
 
 
 def test_history_csv_quotes_formulas() -> None:
