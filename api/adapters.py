@@ -14,13 +14,13 @@ import httpx
 
 from api.settings import Settings, SourceSettings
 from sources.bundle import Sources
-from sources.erp import ErpSource
+from sources.contract.erp import ErpSource
+from sources.contract.mes import MesSource
+from sources.contract.qms import QmsSource
+from sources.contract.wms import WmsSource
 from sources.http import CallStats, SourceClient
-from sources.mes import MesSource
 from sources.ports import ErpPort, MesPort, QmsPort, WmsPort
-from sources.qms import QmsSource
 from sources.resilience import ResiliencePolicy
-from sources.wms import WmsSource
 
 
 @dataclass(frozen=True, slots=True)

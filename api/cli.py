@@ -41,15 +41,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         add_arguments(plant)
 
-    demo = commands.add_parser("demo", help="run the reference plant and the gateway together on localhost")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
-    demo.add_argument("--plant-port", type=int, default=8100, help="reference plant port (0: any free port)")
-    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
-    demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
-    demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
-    demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+    _add_demo(commands.add_parser("demo", help="run the reference plant and the gateway together on localhost"))
 
     token = commands.add_parser(
         "token", help="mint a bearer token (HS256) for the demo's key or LOTGRAPH_AUTH_HS256_SECRET"
@@ -84,6 +76,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
         return 2
+
+
+def _add_demo(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
+    demo.add_argument("--plant-port", type=int, default=8100, help="reference plant port (0: any free port)")
+    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
+    demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
+    demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
+    demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
 
 
 def _command_of(argv: Sequence[str]) -> str | None:

@@ -24,16 +24,16 @@ from api.health import Probes
 from api.metrics import Metrics
 from api.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from api.settings import Settings
-from resolvers.cache_invalidation import keep_caches_fresh
 from resolvers.config import ResolverConfig
+from resolvers.events.cache_invalidation import keep_caches_fresh
 from resolvers.hold_policy import HoldPolicy
 from resolvers.pending_actions import PendingActionWorker
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
 from sources.bus.sqlite import SqliteBus
 from sources.deadletters import DeadLetterStore, RedisDeadLetters, SqliteDeadLetters
-from sources.events import EventBus
 from sources.http import CallStats
+from sources.ports import EventBus
 from sources.store import SqliteStore, Store
 
 if TYPE_CHECKING:

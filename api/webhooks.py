@@ -25,11 +25,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.settings import WebhookSettings
-from resolvers.ingest import Outcome, ingest
+from resolvers.events.intake import Outcome, ingest
 from sources.bundle import Sources
 from sources.bus.errors import BusError
 from sources.deadletters import DeadLetterStore, DeadLetterUnavailable
-from sources.events import EventBus
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.webhooks")
 
