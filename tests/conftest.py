@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 
 from api.app import create_app
@@ -19,6 +21,13 @@ from plant.app import create_plant_app
 from plant.generator import generate
 
 PLANT = "http://plant.test"
+
+# Property tests (tests/security/test_fuzz.py). ``ci``, the default: a fixed set of cases (derandomized, so a failure
+# fails the same way on every run and machine) and no deadline (a busy machine is not a bug). ``thorough``
+# (HYPOTHESIS_PROFILE=thorough): four times the cases, random, failing ones kept in .hypothesis/ and replayed first.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("thorough", max_examples=400, deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
