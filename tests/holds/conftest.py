@@ -17,8 +17,10 @@ import redis
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
-from api.app import create_app
+from api.app import Lotgraph, create_app
 from api.settings import SOURCES, Settings, load_settings
+from bench import launch
+from bench.launch import Launched
 from plant.app import create_plant_app
 from plant.generator import generate
 from sources.bus.envelope import Event
@@ -112,13 +114,14 @@ class PlantState:
 
 
 class HoldGateway(Gateway):
-    def __init__(self, client: httpx.AsyncClient, app: Starlette) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: Lotgraph) -> None:
         super().__init__(client)
         self.app = app
 
     @property
     def bus(self) -> SqliteBus:
-        bus: SqliteBus = self.app.state.bus
+        bus = self.app.services.bus
+        assert isinstance(bus, SqliteBus)
         return bus
 
     async def place(self, user: str = "qa.tester", wms_down: bool = False, **fields: Any) -> dict[str, Any]:
@@ -290,3 +293,20 @@ async def open_store(make: Callable[[], Store]) -> Store:
     store = make()
     await store.open()  # type: ignore[attr-defined]
     return store
+
+
+def gateway_process(plant_url: str, data_dir: Path, **env: str) -> Launched:
+    """A gateway replica on the plant at ``plant_url``, retrying held-back actions quickly."""
+    settings = {
+        **{f"LOTGRAPH_{name}_URL": f"{plant_url}/{name.lower()}" for name in ("ERP", "QMS", "MES", "WMS")},
+        "LOTGRAPH_DATA_DIR": str(data_dir),
+        "LOTGRAPH_LOG_LEVEL": "warning",
+        "LOTGRAPH_AUTH_MODE": "none",  # storms across replicas; authentication has its own tests (tests/security)
+        "LOTGRAPH_LIMITS_RATE": "0",
+        "LOTGRAPH_HOLDS_RETRY_BASE_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_SECONDS": "0.2",
+        "LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "200",
+        **env,
+    }
+    return launch.gateway(settings, log=data_dir.parent / f"{data_dir.name}.log")

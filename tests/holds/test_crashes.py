@@ -21,8 +21,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.holds.conftest import PENDING, PLACE, RELEASE, PlantState, eventually, new_key
-from tests.holds.processes import Process, plant_process, start_gateway
+from bench import launch
+from bench.launch import Launched
+from tests.holds.conftest import PENDING, PLACE, RELEASE, PlantState, eventually, gateway_process, new_key
 from tests.holds.test_operator import HISTORY
 from tests.holds.test_propagation import reference_closure
 
@@ -33,7 +34,7 @@ COMMANDS = ("POST /holds", "POST /holds/{id}/release", "POST /stock/block", "POS
 class Rig:
     """One plant process shared by the cases of a test, a gateway directory per case, and the plant's counters."""
 
-    def __init__(self, plant: Process, client: httpx.AsyncClient, tmp_path: Path) -> None:
+    def __init__(self, plant: Launched, client: httpx.AsyncClient, tmp_path: Path) -> None:
         self.plant = plant
         self.client = client
         self.state = PlantState(httpx.AsyncClient(base_url=plant.url, timeout=10))
@@ -52,16 +53,19 @@ class Rig:
 
     async def crash(self, data_dir: Path, point: str, query: str, variables: dict[str, Any]) -> None:
         """Run the request on a gateway that dies at ``point``; wait until it is dead."""
-        gateway = await start_gateway(self.plant.url, data_dir, LOTGRAPH_TEST_CRASH_AT=point, **CRASHY)
+        gateway = await self.gateway(data_dir, LOTGRAPH_TEST_CRASH_AT=point)
         try:
             with contextlib.suppress(httpx.HTTPError):
                 response = await self.client.post(
                     f"{gateway.url}/graphql", json={"query": query, "variables": variables}
                 )
                 raise AssertionError(f"the gateway answered instead of dying at {point}: {response.text}")
-            assert await asyncio.wait_for(gateway.process.wait(), 30) == -signal.SIGKILL
+            assert await asyncio.to_thread(gateway.popen.wait, 30) == -signal.SIGKILL
         finally:
-            await gateway.stop(signal.SIGKILL)
+            await gateway.astop(signal.SIGKILL)
+
+    async def gateway(self, data_dir: Path, **env: str) -> Launched:
+        return await launch.started(gateway_process, self.plant.url, data_dir, **{**CRASHY, **env})
 
     async def fresh_lots(self, count: int, start: int) -> list[str]:
         """Lots from LOT-<start> on with stock and no active hold (the generator puts some lots on hold)."""
@@ -74,14 +78,14 @@ class Rig:
             n += 1
         return found
 
-    async def data(self, gateway: Process, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async def data(self, gateway: Launched, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         response = await self.client.post(f"{gateway.url}/graphql", json={"query": query, "variables": variables})
         body = response.json()
         assert "errors" not in body, body
         data: dict[str, Any] = body["data"]
         return data
 
-    async def agreed(self, gateway: Process, lots: list[str], reason: str) -> dict[str, Any] | None:
+    async def agreed(self, gateway: Launched, lots: list[str], reason: str) -> dict[str, Any] | None:
         """When nothing is pending any more and every lot is held once for ``reason`` and blocked, the actions."""
         actions = (await self.data(gateway, PENDING, {"status": None}))["pendingActions"]
         if any(a["status"] == "PENDING" for a in actions if a["lotId"] in lots):
@@ -98,7 +102,7 @@ class Rig:
 
 @pytest.fixture
 async def rig(tmp_path: Path, plant_data: tuple[Path, dict[str, Any]]) -> AsyncIterator[Rig]:
-    async with plant_process(plant_data[0]) as plant, httpx.AsyncClient(timeout=30) as client:
+    async with launch.running(launch.plant, plant_data[0]) as plant, httpx.AsyncClient(timeout=30) as client:
         rig = Rig(plant, client, tmp_path)
         async with rig.state.client:
             yield rig
@@ -121,7 +125,7 @@ async def test_place_hold_killed_at_every_step_boundary_is_finished_after_restar
         request = {"input": {"lotIds": lots, "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
         await rig.reset()
         await rig.crash(data_dir, point, PLACE, request)
-        gateway = await start_gateway(rig.plant.url, data_dir, **CRASHY)
+        gateway = await rig.gateway(data_dir)
         try:
             agreed = functools.partial(rig.agreed, gateway, lots, "OUT_OF_SPEC")
             settled = await eventually(agreed, f"recovery after {where}")
@@ -139,7 +143,7 @@ async def test_place_hold_killed_at_every_step_boundary_is_finished_after_restar
             assert {lot["id"] for lot in replay["lots"]} == set(lots), where
             assert await rig.commands() == {"POST /holds": 3, "POST /stock/block": 3}, where
         finally:
-            await gateway.stop()
+            await gateway.astop()
 
 
 RELEASE_POINTS = [
@@ -155,17 +159,17 @@ async def test_release_hold_killed_at_every_step_boundary_is_finished_after_rest
     lot = manifest["demo"]["hold_lot"]
     data_dir = rig.tmp_path / "gateway"
     for point, where in RELEASE_POINTS:
-        gateway = await start_gateway(rig.plant.url, data_dir, **CRASHY)
+        gateway = await rig.gateway(data_dir)
         try:
             placed = {"input": {"lotIds": [lot], "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
             (hold,) = (await rig.data(gateway, PLACE, placed))["placeHold"]["holds"]
         finally:
-            await gateway.stop()
+            await gateway.astop()
         assert await rig.state.stock_statuses(lot) == {"BLOCKED"}
         await rig.reset()
         request = {"input": {"holdId": hold["id"], "idempotencyKey": new_key()}}
         await rig.crash(data_dir, point, RELEASE, request)
-        gateway = await start_gateway(rig.plant.url, data_dir, **CRASHY)
+        gateway = await rig.gateway(data_dir)
         try:
 
             async def released() -> bool | None:
@@ -180,7 +184,7 @@ async def test_release_hold_killed_at_every_step_boundary_is_finished_after_rest
             assert replay["replayed"] is True, where
             assert await rig.commands() == {"POST /holds/{id}/release": 1, "POST /stock/unblock": 1}, where
         finally:
-            await gateway.stop()
+            await gateway.astop()
 
 
 async def test_a_propagated_hold_killed_during_its_qms_step_is_finished_after_restart(
@@ -193,7 +197,7 @@ async def test_a_propagated_hold_killed_during_its_qms_step_is_finished_after_re
     request = {"input": {"lotIds": [root], "reasonCode": "RECALL", "propagate": "FORWARD", "idempotencyKey": new_key()}}
     await rig.reset()
     await rig.crash(data_dir, "place:qms@2", PLACE, request)
-    gateway = await start_gateway(rig.plant.url, data_dir, **CRASHY)
+    gateway = await rig.gateway(data_dir)
     try:
         agreed = functools.partial(rig.agreed, gateway, closure, "RECALL")
         settled = await eventually(agreed, "recovery of the propagated hold")
@@ -203,7 +207,7 @@ async def test_a_propagated_hold_killed_during_its_qms_step_is_finished_after_re
         replay = (await rig.data(gateway, PLACE, request))["placeHold"]
         assert set(replay["propagatedLotIds"]) == set(closure) - {root}
     finally:
-        await gateway.stop()
+        await gateway.astop()
 
 
 async def test_a_recovered_step_that_cannot_be_done_is_escalated_to_failed(rig: Rig) -> None:
@@ -213,7 +217,7 @@ async def test_a_recovered_step_that_cannot_be_done_is_escalated_to_failed(rig: 
     request = {"input": {"lotIds": lots, "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
     await rig.crash(data_dir, "place:planned", PLACE, request)
     assert (await rig.client.put(f"{rig.plant.url}/wms/admin/faults", json={"outage": True})).status_code == 200
-    gateway = await start_gateway(rig.plant.url, data_dir, LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS="3", **CRASHY)
+    gateway = await rig.gateway(data_dir, LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS="3")
     try:
 
         async def escalated() -> list[dict[str, Any]] | None:
@@ -227,5 +231,5 @@ async def test_a_recovered_step_that_cannot_be_done_is_escalated_to_failed(rig: 
         for lot in lots:
             assert len(await rig.state.holds(lot, "ACTIVE")) == 1
     finally:
-        await gateway.stop()
+        await gateway.astop()
         await rig.client.put(f"{rig.plant.url}/wms/admin/faults", json={"outage": False})

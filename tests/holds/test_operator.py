@@ -107,7 +107,7 @@ async def test_a_stuck_action_is_closed_with_a_reason_and_never_tried_again(
         "closeReason": "blocked by hand in the WMS",
     }
     await admin.faults("wms", outage=False)
-    assert await gateway.app.state.pending_actions.run_due() == 0
+    assert await gateway.app.services.pending_actions.run_due() == 0
     again = (await lead.data(CLOSE, {"id": action["id"], "reason": "twice"}))["closePendingAction"]
     assert again["errorCode"] == "ACTION_NOT_OPEN"
     events = [e for e in await all_events(gateway.bus) if e.type == "PendingActionChanged"]

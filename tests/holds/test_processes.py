@@ -11,8 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, new_key
-from tests.holds.processes import Process, plant_process, start_gateway
+from bench import launch
+from bench.launch import Launched
+from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, gateway_process, new_key
 
 SHORT_LEASE = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "3"}
 """The retry worker of the killed gateway may die holding the action's lease: another takes it over after this."""
@@ -38,11 +39,11 @@ async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
     data_dir, manifest = plant_data
     lot = manifest["demo"]["hold_lot"]
     shared = {"LOTGRAPH_STORE": "redis", "LOTGRAPH_REDIS_URL": redis_url, "LOTGRAPH_REDIS_PREFIX": redis_prefix}
-    async with plant_process(data_dir) as plant:
-        gateways: list[Process] = []
+    async with launch.running(launch.plant, data_dir) as plant:
+        gateways: list[Launched] = []
         try:
             for n in range(replicas):
-                gateways.append(await start_gateway(plant.url, tmp_path / f"gateway-{n}", **shared))
+                gateways.append(await launch.started(gateway_process, plant.url, tmp_path / f"gateway-{n}", **shared))
             async with httpx.AsyncClient(timeout=30) as client:
                 await client.post(f"{plant.url}/qms/admin/stats/reset")
                 request = {"input": {"lotIds": [lot], "reasonCode": "RECALL", "idempotencyKey": new_key()}}
@@ -70,7 +71,7 @@ async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
                     assert [e["code"] for e in refused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
         finally:
             for gateway in gateways:
-                await gateway.stop()
+                await gateway.astop()
 
 
 async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_restart(
@@ -79,10 +80,10 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
     data_dir, manifest = plant_data
     lot = manifest["demo"]["hold_lot"]
     gateway_dir = tmp_path / "gateway"
-    async with plant_process(data_dir) as plant, httpx.AsyncClient(timeout=30) as client:
+    async with launch.running(launch.plant, data_dir) as plant, httpx.AsyncClient(timeout=30) as client:
         state = PlantState(httpx.AsyncClient(base_url=plant.url, timeout=10))
         async with state.client:
-            gateway = await start_gateway(plant.url, gateway_dir, **SHORT_LEASE)
+            gateway = await launch.started(gateway_process, plant.url, gateway_dir, **SHORT_LEASE)
             try:
                 assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": True})).status_code == 200
                 request = {"input": {"lotIds": [lot], "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
@@ -91,11 +92,11 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
                 (action,) = payload["pendingActions"]
                 assert payload["complete"] is False
             finally:
-                await gateway.stop(signal.SIGKILL)  # no graceful shutdown: the store must hold the action anyway
+                await gateway.astop(signal.SIGKILL)  # no graceful shutdown: the store must hold the action anyway
             assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": False})).status_code == 200
             assert await state.stock_statuses(lot) == {"UNRESTRICTED"}
 
-            restarted = await start_gateway(plant.url, gateway_dir, **SHORT_LEASE)
+            restarted = await launch.started(gateway_process, plant.url, gateway_dir, **SHORT_LEASE)
             try:
 
                 async def done() -> dict[str, Any] | None:
@@ -111,4 +112,4 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
                 replay = await client.post(f"{restarted.url}/graphql", json={"query": PLACE, "variables": request})
                 assert replay.json()["data"]["placeHold"]["holds"] == payload["holds"]
             finally:
-                await restarted.stop()
+                await restarted.astop()

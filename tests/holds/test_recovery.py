@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from api.app import build_sources
+from api.adapters import open_sources
 from resolvers.holds.idempotency import upstream_key
 from resolvers.holds.outcomes import decode_place
 from resolvers.holds.policy import HoldPolicy
@@ -26,7 +26,7 @@ POLICY = HoldPolicy(lease_seconds=30, max_attempts=4)
 @pytest.fixture
 async def sources(tmp_path: Path) -> AsyncIterator[Sources]:
     """Real adapters; recovery of a record whose QMS step was not recorded calls none of them."""
-    bundle = build_sources(gateway_settings(tmp_path / "gw"))
+    bundle = open_sources(gateway_settings(tmp_path / "gw"))
     yield bundle
     await bundle.aclose()
 
