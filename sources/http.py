@@ -1,8 +1,8 @@
 """The one HTTP client base every source adapter stands on.
 
-Policy lives here, once: the overall deadline of a call, the correlation header, chunking of batch reads at the
-upstream's limit, and the mapping of every transport or protocol failure into the error tree of
-``sources.errors``. Adapters only say which path to call and how to read the records.
+Policy lives here, once: the overall deadline of a call, the correlation and W3C trace context headers,
+chunking of batch reads at the upstream's limit, and the mapping of every transport or protocol failure into the
+error tree of ``sources.errors``. Adapters only say which path to call and how to read the records.
 
 I/O goes through a small ``Transport`` (sources/transport.py): aiohttp's client by default, the fastest measured
 here; any httpx transport (``httpx.ASGITransport``, ``httpx.MockTransport``) in tests.
@@ -23,7 +23,7 @@ import aiohttp
 import httpx
 
 from sources.correlation import HEADER as CORRELATION_HEADER
-from sources.correlation import current_correlation_id
+from sources.correlation import TRACEPARENT, TRACESTATE, current_correlation_id, current_trace_context
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected, SourceUnavailable
 from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff, now
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
@@ -143,9 +143,13 @@ class SourceClient:
         if json_body is not None:
             body = json.dumps(json_body).encode()
             all_headers["Content-Type"] = "application/json"
-        correlation_id = current_correlation_id()
+        correlation_id, trace = current_correlation_id(), current_trace_context()
         if correlation_id:
             all_headers[CORRELATION_HEADER] = correlation_id
+        if trace is not None:  # W3C trace context: the caller's trace, a span id of this call
+            all_headers[TRACEPARENT] = trace.traceparent()
+            if trace.state:
+                all_headers[TRACESTATE] = trace.state
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
