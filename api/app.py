@@ -25,6 +25,7 @@ from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders
 from api.figures import watch_holds, watch_readiness, watch_store
+from api.graphiql import graphiql_route
 from api.graphql import GraphQLView
 from api.health import Readiness, readyz
 from api.limits import limit_extensions
@@ -294,6 +295,7 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
             dashboard_route(),
+            *([graphiql_route()] if settings.graphiql and not production else []),
         ],
         middleware=[
             Middleware(CorrelationMiddleware),
