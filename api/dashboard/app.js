@@ -413,19 +413,38 @@ function eventRow(event, fresh) {
   );
 }
 
-function onStreamEvent(event) {
+function onStreamEvent(event, fresh = true) {
   if (state.seenEvents.has(event.id)) return;
   state.seenEvents.add(event.id);
   state.events.unshift(event);
   for (const old of state.events.splice(MAX_EVENTS)) state.seenEvents.delete(old.id);
   const body = $("events-body");
-  body.prepend(eventRow(event, true));
+  body.prepend(eventRow(event, fresh));
   while (body.childElementCount > MAX_EVENTS) body.lastElementChild.remove();
   $("events-empty").hidden = true;
   if (event.type === "StockStatusChanged") {
     const held = (event.lotIds ?? []).filter((id) => [...state.holds.values()].some((h) => h.lotId === id));
     if (held.length) needLots(held);
   }
+}
+
+// The last MAX_EVENTS events of the log, shown at once (after a reload too), and the event subscription's cursor set
+// to the newest of them ("" for an empty log), so it goes on from there: nothing missed, nothing twice. When the log
+// cannot be read (not signed in yet), the list stays as it is and the subscription sends live events.
+async function backfillEvents() {
+  let recent;
+  try {
+    recent = (await query(Q.RECENT_EVENTS, { last: MAX_EVENTS })).data?.recentEvents;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(recent)) return;
+  state.events = [];
+  state.seenEvents.clear();
+  $("events-body").replaceChildren();
+  for (const raw of recent) onStreamEvent(Q.event(raw), false);
+  $("events-empty").hidden = recent.length > 0;
+  state.cursors.stream = recent.length ? recent[recent.length - 1].cursor : "";
 }
 
 // ---------------------------------------------------------------------------------------------- figures
@@ -568,6 +587,7 @@ async function restart() {
   state.holds.clear();
   state.released.clear();
   state.cursors.holds = await logHead();
+  await backfillEvents();
   connection.restart();
   for (const start of Object.values(resubscribe)) start();
   if (state.watch.length) subscribeReadiness();
@@ -584,6 +604,7 @@ async function main() {
   // still lists it.
   const head = await logHead();
   state.cursors.holds = head;
+  await backfillEvents();
   resumable({
     key: "holds",
     document: Q.HOLD_EVENTS,

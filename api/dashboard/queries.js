@@ -22,6 +22,11 @@ export const OPEN_SHIPMENTS = `query DashboardShipments($first: Int!) {
   shipments(filter: {status: [PLANNED, IN_PROGRESS]}, first: $first) { edges { node { id } } }
 }`;
 
+// The newest events of the log, oldest first: shown at load, before the event subscription resumes after them.
+export const RECENT_EVENTS = `query DashboardRecentEvents($last: Int!) {
+  recentEvents(last: $last) { ${ENVELOPE} }
+}`;
+
 export const HOLD_EVENTS_FIELD = "holdEvents";
 export const HOLD_EVENTS = `subscription DashboardHoldEvents($after: String) {
   holdEvents(after: $after) { ${ENVELOPE} payload }
