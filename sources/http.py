@@ -138,18 +138,8 @@ class SourceClient:
         if not self.breaker.allow():
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
-        all_headers = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            all_headers["Content-Type"] = "application/json"
-        correlation_id, trace = current_correlation_id(), current_trace_context()
-        if correlation_id:
-            all_headers[CORRELATION_HEADER] = correlation_id
-        if trace is not None:  # W3C trace context: the caller's trace, a span id of this call
-            all_headers[TRACEPARENT] = trace.traceparent()
-            if trace.state:
-                all_headers[TRACESTATE] = trace.state
+        body = None if json_body is None else json.dumps(json_body).encode()
+        all_headers = _headers(headers, json=body is not None)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -244,6 +234,22 @@ class SourceClient:
         raise SourceProtocolError(
             self.name, f"{self.name.upper()} refused the request {method} {route} (HTTP {status})"
         )
+
+
+def _headers(extra: dict[str, str] | None, *, json: bool) -> dict[str, str]:
+    """The headers of one upstream call: the caller's ``extra``, the correlation id and the W3C trace context of the
+    work in progress (the caller's trace, a span id of this call, its ``tracestate`` unchanged)."""
+    headers = {"Accept": "application/json", **(extra or {})}
+    if json:
+        headers["Content-Type"] = "application/json"
+    correlation_id, trace = current_correlation_id(), current_trace_context()
+    if correlation_id:
+        headers[CORRELATION_HEADER] = correlation_id
+    if trace is not None:
+        headers[TRACEPARENT] = trace.traceparent()
+        if trace.state:
+            headers[TRACESTATE] = trace.state
+    return headers
 
 
 def _error_of(body: Json) -> tuple[str, str]:
