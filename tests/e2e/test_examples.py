@@ -19,7 +19,8 @@ import pytest
 import pytest_asyncio
 from graphql import OperationDefinitionNode, parse
 
-from tests.demo_process import Demo, running_demo
+from bench import launch
+from bench.launch import Demo
 from tests.e2e.markdown_examples import REPO, emptiness, examples
 
 IN_THE_DEMOS_LOOP = pytest.mark.asyncio(loop_scope="module")
@@ -28,7 +29,7 @@ MAX_NOT_RUN = 2
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Demo]:
-    async with running_demo(tmp_path_factory.mktemp("first-hour") / "demo") as running:
+    async with launch.running(launch.demo, tmp_path_factory.mktemp("first-hour") / "demo") as running:
         yield running
 
 
@@ -64,7 +65,7 @@ async def _run(client: httpx.AsyncClient, text: str) -> dict[str, Any]:
 
 
 def _graphiql_token(demo: Demo) -> str:
-    link = re.search(r"/graphql#token=(\S+)", "\n".join(demo.banner))
+    link = re.search(r"/graphql#token=(\S+)", demo.banner)
     assert link, demo.banner
     return link.group(1)
 
@@ -109,9 +110,8 @@ async def _roles_taken(demo: Demo, token: str) -> bool:
 
 @IN_THE_DEMOS_LOOP
 async def test_the_printed_token_commands_work_as_printed(demo: Demo, tmp_path: Path) -> None:
-    text = "\n".join(demo.banner)
-    printed = re.search(r"^\s+more tokens: (.+)$", text, flags=re.MULTILINE)
-    assert printed, text
+    printed = re.search(r"^\s+more tokens: (.+)$", demo.banner, flags=re.MULTILINE)
+    assert printed, demo.banner
     # the banner's command, from any directory (here an empty one)
     assert await _roles_taken(demo, await _shell(printed.group(1), tmp_path))
     # the README's wrapper, from the repository's root, with the demo's data dir (the README's demo keeps it in
