@@ -55,6 +55,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     # shared reads
     ("query", "eventTypes"): ANY_ROLE,
     ("query", "eventLogHead"): ANY_ROLE,
+    ("query", "recentEvents"): ANY_ROLE,  # what statusEvents sends any role, from the log
     ("query", "sourceHealth"): ANY_ROLE,
     ("subscription", "statusEvents"): ANY_ROLE,
     ("subscription", "shipmentReadinessChanged"): SHIPPING,
