@@ -510,12 +510,13 @@ async function loadBusiness() {
   }
   try {
     const { data } = await query(Q.OPEN_ACTIONS);
-    const actions = data.pendingActions ?? [];
+    const connection = data.pendingActionsConnection;
+    const actions = (connection?.edges ?? []).map((e) => e.node);
     C.barChart($("chart-actions-bars"), C.pendingActionAging(actions), [["PENDING", "pending"], ["FAILED", "failed"]]);
-    $("chart-actions-note").textContent = `${actions.length} open`;
+    $("chart-actions-note").textContent = `${connection?.totalCount ?? actions.length} open`;
   } catch (err) {
     $("chart-actions-bars").replaceChildren();
-    $("chart-actions-note").textContent = err.refused ? "Needs a token with the admin role." : err.message;
+    $("chart-actions-note").textContent = err.refused ? "Needs a token with the quality, viewer or admin role." : err.message;
   }
   loadBusiness.timer = setTimeout(loadBusiness, BUSINESS_REFRESH_MS);
 }

@@ -26,9 +26,12 @@ export const DUE_SHIPMENTS = `query DashboardDueShipments($from: Date!, $to: Dat
   }
 }`;
 
-// Pending actions still open (admin role): the aging chart.
+// Pending actions still open (quality, viewer and admin roles): the aging chart, over the newest 500.
 export const OPEN_ACTIONS = `query DashboardPendingActions {
-  pendingActions(status: [PENDING, FAILED], first: 500) { id status createdAt }
+  pendingActionsConnection(status: [PENDING, FAILED], first: 500) {
+    totalCount
+    edges { node { id status createdAt } }
+  }
 }`;
 
 export const OPEN_SHIPMENTS = `query DashboardShipments($first: Int!) {
