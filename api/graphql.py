@@ -3,7 +3,6 @@ context."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -77,13 +76,6 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
             raise ConnectionRejectionError({"message": f"Not authenticated: {exc}."}) from None
         self._apply(context, principal, None)
         return await super().on_ws_connect(context)
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""
-        try:
-            return json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("the body is not UTF-8", "", 0) from exc
 
     def _apply(
         self, context: Context, principal: Principal, auth_error: str | None, dev_user: str | None = None
