@@ -23,7 +23,7 @@ from api.authz import Authorization
 from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
-from api.errors import ErrorPolicy, FreshLoaders
+from api.errors import ErrorPolicy, FreshLoaders, HideSuggestions
 from api.figures import watch_holds, watch_readiness, watch_store
 from api.graphql import GraphQLView
 from api.health import Readiness, readyz
@@ -156,7 +156,7 @@ def build_graphql_schema(
         Authorization,
     ]
     if production:
-        guards.append(DisableIntrospection)
+        guards += [DisableIntrospection, HideSuggestions]
     if trusted_documents is not None:
         documents = trusted_documents
         guards.insert(0, lambda: TrustedDocuments(documents=documents))

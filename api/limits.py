@@ -23,7 +23,9 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLError,
+    GraphQLField,
     GraphQLInterfaceType,
     GraphQLList,
     GraphQLNonNull,
@@ -43,6 +45,8 @@ LIST_GUESS = 3
 """Items assumed in a list whose size the query does not state (lines of a shipment, lots of a line, holds…)."""
 TRACE_NODES_PER_LEVEL = 50
 """Lots assumed per level of a genealogy trace when costing ``maxDepth``."""
+TRACE_DEPTH_GUESS = 30
+"""The server's cap on ``maxDepth`` when the cost is estimated without one (the default cap)."""
 ID_LISTS = ("ids", "shipmentIds", "lotIds", "orderIds")
 CEILING = 10**15
 """Costs saturate here: a document of nested fragments may stand for more fields than a number should hold."""
@@ -120,24 +124,30 @@ class _Costing:
         named = get_named_type(definition.type)
         if field.selection_set is None or not isinstance(named, Composite):
             return 1
-        return 1 + self._list_size(field, definition.type) * self.of(named, field.selection_set)
+        return 1 + self._list_size(field, definition) * self.of(named, field.selection_set)
 
-    def _list_size(self, field: FieldNode, field_type: Any) -> int:
+    def _list_size(self, field: FieldNode, definition: GraphQLField) -> int:
         args = {a.name.value: value_from_ast_untyped(a.value, self.variables) for a in field.arguments or ()}
-        depth, first = args.get("maxDepth"), args.get("first")
-        if isinstance(depth, int):
-            if self.max_trace_depth is not None:
-                depth = min(depth, self.max_trace_depth)  # the schema caps it there: cost what will run
-            return max(1, depth) * TRACE_NODES_PER_LEVEL
+        if "maxDepth" in definition.args:
+            return max(1, self._trace_depth(args, definition.args["maxDepth"])) * TRACE_NODES_PER_LEVEL
+        first = args.get("first")
         if isinstance(first, int):
             return max(1, first)
         for name in ID_LISTS:
             if isinstance(args.get(name), list):
                 return max(1, len(args[name]))
+        field_type = definition.type
         inner = field_type.of_type if isinstance(field_type, GraphQLNonNull) else field_type
         if isinstance(inner, GraphQLList) or get_named_type(field_type).name.endswith("Connection"):
             return LIST_GUESS
         return 1
+
+    def _trace_depth(self, args: dict[str, Any], argument: GraphQLArgument) -> int:
+        """The levels a trace will walk, as the schema documents ``maxDepth``: the value asked for (its default when
+        left out), capped at the server's maximum; null asks for the maximum."""
+        depth = args.get("maxDepth", argument.default_value)
+        cap = self.max_trace_depth if self.max_trace_depth is not None else TRACE_DEPTH_GUESS
+        return min(depth, cap) if isinstance(depth, int) else cap
 
 
 def shape_refusal(shape: Shape, *, max_depth: int, max_aliases: int) -> GraphQLError | None:

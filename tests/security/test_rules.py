@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from graphql import parse
 
 from api.limits import cost_of
@@ -76,3 +77,14 @@ def test_cost_grows_with_list_sizes() -> None:
     assert by_var > cost("{ shipments(first: 4) { edges { node { id } } } }") * 50
     ids = cost("query($ids: [ID!]!) { shipmentsReadiness(shipmentIds: $ids) { status } }", {"ids": ["a"] * 300})
     assert ids >= 300
+
+
+@pytest.mark.parametrize(
+    ("argument", "levels"),
+    [("maxDepth: 10000", 30), ("maxDepth: 30", 30), ("maxDepth: null", 30), ("", 10), ("maxDepth: 4", 4)],
+)
+def test_trace_depth_is_costed_as_the_schema_caps_it(argument: str, levels: int) -> None:
+    schema = build_schema()._schema
+    query = '{ lotGenealogy(lotId: "L" %s) { nodes { lot { id } } } }'
+    cost = cost_of(schema, parse(query % argument), None, {}, max_trace_depth=30)
+    assert cost == cost_of(schema, parse(query % f"maxDepth: {levels}"), None, {}, max_trace_depth=1000)
