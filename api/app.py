@@ -29,6 +29,7 @@ from api.graphql import GraphQLView
 from api.health import Readiness, readyz
 from api.limits import limit_extensions
 from api.metrics import Metrics, OperationMetrics
+from api.ops import OpsAccess
 from api.ratelimit import Buckets, MemoryBuckets, RateLimitMiddleware, RedisBuckets
 from api.settings import LimitSettings, Settings
 from api.subscriptions import StreamErrors
@@ -285,14 +286,15 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
             if redis_client is not None:
                 await redis_client.aclose()
 
-    return Starlette(
+    ops_access = OpsAccess(settings.ops)
+    app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Route("/healthz", healthz),
             webhook_route(settings.webhooks),
             Route("/readyz", readyz),
-            Route("/metrics", metrics.endpoint),
+            Route("/metrics", ops_access.protect(metrics.endpoint)),
             dashboard_route(),
         ],
         middleware=[
@@ -303,3 +305,5 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
         ],
         lifespan=lifespan,
     )
+    app.state.ops_access = ops_access
+    return app

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from api.auth import AuthSettings
+from api.ops import OpsSettings
 from api.trusted import load_documents
 from sources.resilience import ResiliencePolicy
 
@@ -99,6 +100,7 @@ class Settings:
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: LimitSettings = field(default_factory=lambda: LimitSettings())
     resilience: ResiliencePolicy = field(default_factory=ResiliencePolicy)
+    ops: OpsSettings = field(default_factory=OpsSettings)
 
 
 # -- parsers: each takes the raw value (a string from the environment, or a TOML value) ------------------------
@@ -296,6 +298,13 @@ SPECS: tuple[Spec, ...] = (
     Spec("graphiql", _flag, True, help="serve the GraphiQL IDE at /graphql"),
     Spec("federation", _flag, False, help="serve the schema as an Apollo Federation v2 subgraph"),
     Spec("tracing", _tracing, "off", help="off, or otlp: OpenTelemetry spans over OTLP (the otel extra)"),
+    Spec(
+        "ops.access",
+        _choice("token", "open"),
+        "token",
+        help="who reads /metrics and the checks of /readyz: token (the ops token or an admin JWT) or open (anyone)",
+    ),
+    Spec("ops.token", _secret, None, help="bearer token that opens /metrics and the checks of /readyz (Prometheus)"),
     Spec("metrics.sample_interval", _seconds, 30.0, help="seconds between samples of the /metrics business figures"),
     *(
         spec
@@ -402,6 +411,7 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
             max_subscriptions=values["limits.max_subscriptions"],
             connection_init_seconds=values["limits.connection_init_seconds"],
         ),
+        ops=OpsSettings(access=values["ops.access"], token=values["ops.token"]),
         resilience=ResiliencePolicy(
             failures=values["resilience.breaker_failures"],
             open_seconds=values["resilience.breaker_open_seconds"],
