@@ -14,7 +14,8 @@ role sets. A field missing from ``POLICY`` is refused to everyone, and a test wa
 or entity cannot ship without its roles.
 
 Before any of it: an anonymous caller (no token, or a token that was refused) is answered UNAUTHENTICATED before the
-document is validated, so validation messages never reach it (every field needs a role).
+document is parsed, so it costs no parsing or validation and no validation message reaches it (every field needs a
+role).
 """
 
 from __future__ import annotations
@@ -355,10 +356,11 @@ def _reached(schema: GraphQLSchema, query: str | None, document: DocumentNode, o
 
 
 class Authorization(SchemaExtension):
-    """Anonymous callers are refused before validation; the others after it, by every field the operation reaches
+    """Anonymous callers are refused before parsing; the others after validation, by every field the operation reaches
     (before anything executes: for queries, mutations and subscriptions alike)."""
 
-    def on_parse(self) -> Iterator[None]:
+    def on_operation(self) -> Iterator[None]:
+        """Before the document is even parsed: an anonymous caller costs no parsing or validation."""
         error = unauthenticated(self.execution_context.context)
         if error is not None:
             raise error
