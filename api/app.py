@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache
 
 from api.auth import Authenticator, AuthMiddleware
 from api.authz import Authorization
@@ -164,7 +164,6 @@ def build_graphql_schema(
     return build_schema(
         extensions=[
             lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
             *guards,
             FreshLoaders,
             ErrorPolicy,

@@ -14,8 +14,7 @@ role sets. A field missing from ``POLICY`` is refused to everyone, and a test wa
 or entity cannot ship without its roles.
 
 Before any of it: an anonymous caller (no token, or a token that was refused) is answered UNAUTHENTICATED before the
-document is parsed, so it costs no parsing or validation and no validation message reaches it (every field needs a
-role).
+document is validated, so it costs no validation and no validation message reaches it (every field needs a role).
 """
 
 from __future__ import annotations
@@ -93,7 +92,6 @@ ROOTS: dict[Key, frozenset[str]] = {
 
 SHIPPING_OR_QUALITY = ANY_ROLE
 """Read on the way from a shipment (shipping) and from a lot, a trace or a recall (quality)."""
-HOLD_COMMAND = QUALITY_COMMAND
 
 TYPES: dict[str, tuple[frozenset[str], str]] = {
     # what a shipment or an order shows; quality reaches the same through lots and recalls
@@ -177,19 +175,19 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "RecallSourceError": (QUALITY, "source code message"),
     # hold commands: quality
     "PlaceHoldPayload": (
-        HOLD_COMMAND,
+        QUALITY_COMMAND,
         "holds propagatedLotIds blockedLotIds pendingActions errors warnings complete replayed requestedBy "
         "requestedAt correlationId lots",
     ),
     "ReleaseHoldPayload": (
-        HOLD_COMMAND,
+        QUALITY_COMMAND,
         "hold disposition stock activeHoldIds pendingActions errors warnings complete replayed requestedBy "
         "requestedAt correlationId lot",
     ),
-    "HoldError": (HOLD_COMMAND, "code message lotId holdId source"),
-    "HoldWarning": (HOLD_COMMAND, "code message lotId pendingActionId"),
+    "HoldError": (QUALITY_COMMAND, "code message lotId holdId source"),
+    "HoldWarning": (QUALITY_COMMAND, "code message lotId pendingActionId"),
     "PendingAction": (
-        HOLD_COMMAND,
+        QUALITY_COMMAND,
         "id kind status lotId holdId operation attempts maxAttempts nextAttemptAt lastError outcome requestedBy "
         "correlationId createdAt updatedAt lot",
     ),
@@ -356,15 +354,16 @@ def _reached(schema: GraphQLSchema, query: str | None, document: DocumentNode, o
 
 
 class Authorization(SchemaExtension):
-    """Anonymous callers are refused before parsing; the others after validation, by every field the operation reaches
+    """Anonymous callers are refused before validation; the others after it, by every field the operation reaches
     (before anything executes: for queries, mutations and subscriptions alike)."""
 
-    def on_operation(self) -> Iterator[None]:
-        """Before the document is even parsed: an anonymous caller costs no parsing or validation."""
+    def on_parse(self) -> Iterator[None]:
+        """An anonymous caller's document is not validated: its answer is UNAUTHENTICATED (set as the operation's
+        error, which validation then leaves alone; raised, it would escape strawberry's subscription path)."""
+        yield
         error = unauthenticated(self.execution_context.context)
         if error is not None:
-            raise error
-        yield
+            self.execution_context.pre_execution_errors = [error]
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context

@@ -2,7 +2,7 @@
 
 - Tokens: the parser stops at ``max_tokens`` (strawberry's MaxTokensLimiter), and refuses nesting deeper than
   graphql-core's own bound.
-- Shape (``api.shape``), once the document is parsed and before graphql-core validates it: depth, aliases through
+- Shape (``api.shape``), as the first step of validation, before graphql-core's rules: depth, aliases through
   fragments, fragment spreads and repeated response names. The last two keep graphql-core's own validation linear
   (its overlapping-fields rule compares repeated fields and spread fragments pairwise).
 - Cost, after validation: every field costs 1, multiplied by the sizes of the lists above it. A list's size is what
@@ -37,7 +37,7 @@ from graphql import (
     value_from_ast_untyped,
 )
 from graphql.utilities import get_operation_ast
-from strawberry.extensions import MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import MaxTokensLimiter, SchemaExtension, ValidationCache
 
 from api.shape import Shape, measure
 
@@ -50,6 +50,9 @@ TRACE_DEPTH_GUESS = 30
 ID_LISTS = ("ids", "shipmentIds", "lotIds", "orderIds")
 CEILING = 10**15
 """Costs saturate here: a document of nested fragments may stand for more fields than a number should hold."""
+
+VALIDATION_CACHE_SIZE = 1000
+"""Documents whose shape and validation errors are kept (by text and by parsed document)."""
 
 MAX_FRAGMENT_SPREADS = 300
 """Fragment spreads written in one document."""
@@ -173,27 +176,40 @@ def shape_refusal(shape: Shape, *, max_depth: int, max_aliases: int) -> GraphQLE
     return None
 
 
-class DocumentLimits(SchemaExtension):
-    """Measures the parsed document (once per document text) and refuses it before graphql-core validates it."""
+class LimitedValidation(ValidationCache):
+    """graphql-core's validation, cached (strawberry's ValidationCache), after the shape check: a document over a
+    shape limit is answered with that limit's error and never reaches graphql-core's rules. An operation already
+    refused (an anonymous caller, see ``api.authz``) is not validated at all.
 
-    def __init__(self, *, max_depth: int, max_aliases: int, shapes: LRUCache[str, Shape]) -> None:
+    Errors are answers here, not exceptions: an exception raised from a hook escapes strawberry's subscription path
+    instead of becoming an error result."""
+
+    def __init__(self, *, max_depth: int, max_aliases: int, shapes: LRUCache[str, Shape], maxsize: int) -> None:
+        super().__init__(maxsize=maxsize)
         self.max_depth, self.max_aliases, self.shapes = max_depth, max_aliases, shapes
 
-    def on_parse(self) -> Iterator[None]:
-        yield
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
-        document = context.graphql_document
-        if document is None:
+        if context.pre_execution_errors:
+            yield
             return
+        error = shape_refusal(self._shape(), max_depth=self.max_depth, max_aliases=self.max_aliases)
+        if error is not None:
+            context.pre_execution_errors = [error]
+            yield
+            return
+        yield from super().on_validate()
+
+    def _shape(self) -> Shape:
+        context = self.execution_context
+        assert context.graphql_document is not None  # validation runs on a parsed document
         key = context.query
         shape = self.shapes.get(key) if key is not None else None
         if shape is None:
-            shape = measure(document)
+            shape = measure(context.graphql_document)
             if key is not None:
                 self.shapes[key] = shape
-        error = shape_refusal(shape, max_depth=self.max_depth, max_aliases=self.max_aliases)
-        if error is not None:
-            raise error
+        return shape
 
 
 class CostLimit(SchemaExtension):
@@ -222,12 +238,15 @@ class CostLimit(SchemaExtension):
 def limit_extensions(
     *, max_depth: int, max_aliases: int, max_tokens: int, max_cost: int
 ) -> list[Callable[[], SchemaExtension]]:
-    """Factories (never shared instances: they would be shared by concurrent operations). The shapes of documents
-    already measured are shared, as the parser and validation caches are."""
-    shapes: LRUCache[str, Shape] = LRUCache(maxsize=1000)
+    """Factories (never shared instances: they would be shared by concurrent operations). The validation step is
+    among them (the schema needs no other ValidationCache); the shapes of documents already measured are shared, as
+    the parser and validation caches are."""
+    shapes: LRUCache[str, Shape] = LRUCache(maxsize=VALIDATION_CACHE_SIZE)
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
-        lambda: DocumentLimits(max_depth=max_depth, max_aliases=max_aliases, shapes=shapes),
+        lambda: LimitedValidation(
+            max_depth=max_depth, max_aliases=max_aliases, shapes=shapes, maxsize=VALIDATION_CACHE_SIZE
+        ),
         lambda: CostLimit(max_cost=max_cost),
     ]
 
