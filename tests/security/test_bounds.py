@@ -6,12 +6,15 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from starlette.applications import Starlette
 
+from api.app import build_graphql_schema
 from api.settings import SOURCES, Settings, SettingsError, load_settings
 from api.trusted import document_hash
+from resolvers.config import ResolverConfig
 from tests.conftest import PLANT, TEST_SECRET, Gateway, gateway_over, token
 
 
@@ -178,3 +181,27 @@ async def test_a_max_depth_over_the_server_cap_is_costed_at_the_cap(gateway: Gat
     body = (await gateway.post('{ lotGenealogy(lotId: "LOT-000001", maxDepth: 10000) { maxDepth } }')).json()
     assert "errors" not in body, body
     assert body["data"]["lotGenealogy"]["maxDepth"] == 30  # the server's cap, as the schema says
+
+
+@pytest.mark.parametrize(
+    ("roles", "query", "code"),
+    [
+        (None, "subscription { holdEvents { type } }", "UNAUTHENTICATED"),
+        (
+            {"admin"},
+            "subscription { holdEvents { " + " ".join(f"a{i}: type" for i in range(40)) + " } }",
+            "TOO_MANY_ALIASES",
+        ),
+        ({"shipping"}, "subscription { holdEvents { type } }", "FORBIDDEN"),
+    ],
+)
+async def test_subscriptions_refused_before_they_run_answer_with_an_error(
+    roles: set[str] | None, query: str, code: str
+) -> None:
+    schema = build_graphql_schema()
+    context = SimpleNamespace(
+        authenticated=roles is not None, roles=frozenset(roles or ()), auth_error=None, config=ResolverConfig()
+    )
+    stream = await schema.subscribe(query, context_value=context)  # raises nothing
+    results = [result async for result in stream] if hasattr(stream, "__aiter__") else [stream]
+    assert [[(e.extensions or {}).get("code") for e in r.errors or []] for r in results] == [[code]]
