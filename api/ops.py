@@ -11,18 +11,37 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+
+from api import settings_tree
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 @dataclass(frozen=True, slots=True)
 class OpsSettings:
-    access: str = "token"  # token or open
-    token: str | None = None
+    # The metadata makes these settings (LOTGRAPH_OPS_…; api/settings_tree.py reads it).
+    access: str = field(
+        default="token",
+        metadata={
+            "help": "who may read `/metrics` and the checks of `/readyz` (each dependency, its latency, upstream "
+            "errors): `token` — a caller with the operations token or a JWT with the `admin` role (with "
+            "`LOTGRAPH_AUTH_MODE=none` everyone is an admin); `open` — anyone, for a port only a private network "
+            "reaches. `/readyz` answers its status code and `status` to everyone",
+            "choices": ("token", "open"),
+        },
+    )
+    token: str | None = field(
+        default=None,
+        metadata={
+            "help": "bearer token (at least 16 characters) that opens `/metrics` and the checks of `/readyz`, for "
+            "a scraper such as Prometheus",
+            "parse": settings_tree.secret,
+        },
+    )
 
 
 class OpsAccess:

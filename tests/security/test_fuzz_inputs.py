@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from starlette.applications import Starlette
 
-from api.settings import Settings, WebhookSettings
+from api.settings import Settings, WebhookSettings, WebhookSource
 from plant.webhooks import sign
 from tests.conftest import TEST_SECRET, Gateway, gateway_over
 
@@ -47,7 +47,7 @@ async def exposed(settings: Settings, plant: Starlette, tmp_path: Path) -> Async
     wide_open = dataclasses.replace(
         settings,
         auth=dataclasses.replace(settings.auth, jwks_file=jwks),
-        webhooks=WebhookSettings(secrets={"qms": WEBHOOK_SECRET}, tolerance=300.0),
+        webhooks=WebhookSettings(qms=WebhookSource(secret=WEBHOOK_SECRET)),
     )
     async with gateway_over(plant, wide_open) as gateway:
         yield gateway
