@@ -146,12 +146,8 @@ def small(document: str) -> bool:
     return len(document) <= 40_000  # the checks run under a profiler: keep each example quick
 
 
-@settings(
-    max_examples=100,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+@settings(  # the number of cases, and whether they are random, come from the Hypothesis profile (tests/conftest.py)
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 @given(document=documents().filter(small))
 def test_checks_before_execution_are_linear_in_the_document(document: str) -> None:

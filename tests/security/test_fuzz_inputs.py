@@ -23,10 +23,8 @@ from api.settings import Settings, WebhookSettings, WebhookSource
 from plant.webhooks import sign
 from tests.conftest import TEST_SECRET, Gateway, gateway_over
 
-FUZZ = settings(
-    deadline=None,
-    database=None,
-    derandomize=True,
+FUZZ = settings(  # the number of cases, and whether they are random, come from the Hypothesis profile
+    max_examples=round(settings.default.max_examples / 2),
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 WEBHOOK_SECRET = "webhook-secret-for-tests-" + "0" * 16
