@@ -3,7 +3,6 @@ context."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -58,13 +57,6 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from this package (api/graphiql.py), not strawberry's page, which loads it from a CDN."""
         return graphiql_page()
-
-    def decode_json(self, data: str | bytes) -> object:
-        """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""
-        try:
-            return json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("the body is not UTF-8", "", 0) from exc
 
     def _apply(
         self, context: Context, principal: Principal, auth_error: str | None, dev_user: str | None = None

@@ -16,6 +16,7 @@ from typing import Any
 
 from api import settings_tree as parse
 from api.auth import AuthSettings
+from api.ops import OpsSettings
 from api.settings_tree import Leaf, build, leaves, markdown
 from api.trusted import load_documents
 from resolvers.config import ResolverConfig
@@ -228,7 +229,7 @@ class Settings:
     sources: SourcesSettings = node(env="")
     mode: str = setting(
         "development",
-        "production turns off introspection and the GraphiQL IDE",
+        'production turns off introspection, the GraphiQL IDE and "Did you mean …?" suggestions in errors',
         choices=("development", "production"),
         section="security",
     )
@@ -241,6 +242,7 @@ class Settings:
     auth: AuthSettings = node(section="security", default_factory=AuthSettings)
     limits: LimitSettings = node(section="security", default_factory=LimitSettings)
     resilience: ResiliencePolicy = node(section="security", default_factory=ResiliencePolicy)
+    ops: OpsSettings = node(section="security", default_factory=OpsSettings)
 
 
 LEAVES: tuple[Leaf, ...] = leaves(Settings)

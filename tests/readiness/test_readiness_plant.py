@@ -166,7 +166,7 @@ async def test_a_hold_placed_in_the_qms_flips_the_next_answer(fresh_plant: Fresh
 
 
 async def test_metrics_count_open_shipments_by_readiness(gateway: Gateway, manifest: dict[str, Any]) -> None:
-    text = (await gateway.client.get("/metrics")).text
+    text = (await gateway.client.get("/metrics", headers={"Authorization": f"Bearer {gateway.bearer}"})).text
     counts = {
         status: float(value)
         for status, value in re.findall(r'^lotgraph_open_shipments\{readiness="(\w+)"\} (\S+)$', text, flags=re.M)
