@@ -24,6 +24,7 @@ from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders
+from api.exports import export_route
 from api.figures import watch_holds, watch_readiness, watch_store
 from api.graphql import GraphQLView
 from api.health import Readiness, readyz
@@ -293,6 +294,7 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
             webhook_route(settings.webhooks),
             Route("/readyz", readyz),
             Route("/metrics", metrics.endpoint),
+            export_route(lambda request: request.app.state.sources, resolver_config(settings)),
             dashboard_route(),
         ],
         middleware=[

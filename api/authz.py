@@ -42,6 +42,7 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("query", "lots"): QUALITY,
     ("query", "lotGenealogy"): QUALITY,
     ("query", "recallImpact"): QUALITY,
+    ("query", "traceExport"): QUALITY,
     ("query", "hold"): QUALITY,
     ("query", "holds"): QUALITY,
     ("mutation", "placeHold"): QUALITY_COMMAND,

@@ -17,3 +17,8 @@ class ResolverConfig:
     """Most lots one genealogy trace (or recall impact) may hold."""
     genealogy_time_budget: float = 10.0
     """Seconds one genealogy walk may take before it stops, truncated."""
+    gs1_company_prefix_length: int = 7
+    """Digits of the GS1 company prefix in the GTINs of the lots, to spell their EPC class URNs (a GTIN alone does
+    not say where the prefix ends)."""
+    gs1_resolver: str = "https://id.gs1.org"
+    """The host that ``Lot.digitalLink`` names."""

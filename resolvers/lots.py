@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
+from sources import gs1
 from sources.errors import SourceError
 from sources.records import Disposition, Lot, LotKind, Page
 
@@ -32,6 +33,14 @@ class LotFilter:
     kind: LotKind | None = None
 
 
+def lot_id_of(name: str) -> str:
+    """The lot id a lot argument spells: plant id, EPC class URN or GS1 Digital Link (``sources.gs1``)."""
+    try:
+        return gs1.lot_id_of(name)
+    except gs1.IdentifierError as exc:
+        raise InputError(str(exc)) from None
+
+
 async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
     try:
         records = await ctx.loaders.lots.load_many(ids)
@@ -41,6 +50,7 @@ async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
 
 
 async def lot(ctx: Context, lot_id: str) -> LotRef | None:
+    lot_id = lot_id_of(lot_id)
     record = await ctx.loaders.lots.load(lot_id)
     return None if record is None else LotRef(lot_id, record)
 
@@ -50,6 +60,7 @@ async def lots(
 ) -> Slice[LotRef]:
     ids_or_filter(ids, where is not None)
     if ids is not None:
+        ids = [lot_id_of(i) for i in ids]
 
         async def load_many(wanted: list[str]) -> list[LotRef | None]:
             records = await ctx.loaders.lots.load_many(wanted)

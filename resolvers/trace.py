@@ -20,7 +20,7 @@ from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.genealogy import Limits, Trace, TraceDirection, walk
 from resolvers.loaders import Loader
-from resolvers.lots import LotRef, lot_refs
+from resolvers.lots import LotRef, lot_id_of, lot_refs
 from sources.errors import SourceError
 from sources.records import GenealogyEdge, Lot
 
@@ -73,10 +73,11 @@ def limits_for(config: ResolverConfig, max_depth: int | None) -> Limits:
 
 
 def check_lot_id(lot_id: str) -> str:
-    lot_id = lot_id.strip()
-    if not lot_id or "," in lot_id or len(lot_id) > 200:
-        raise InputError(f"lotId must be one lot id, got {lot_id[:200]!r}")
-    return lot_id
+    """One lot id, from any of its spellings (plant id, EPC class URN, GS1 Digital Link)."""
+    name = lot_id.strip()
+    if not name or "," in name or len(name) > 300:
+        raise InputError(f"lotId must be one lot id, got {name[:200]!r}")
+    return lot_id_of(name)
 
 
 async def walk_from(

@@ -16,6 +16,7 @@ from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
 from schema.events import EventMutation, EventQuery, EventSubscription
+from schema.exports import ExportQuery
 from schema.federation import FederationSchema
 from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
@@ -31,6 +32,7 @@ QUERIES: tuple[type, ...] = (
     CatalogQuery,
     ReadinessQuery,
     GenealogyQuery,
+    ExportQuery,
     HoldQuery,
     HealthQuery,
     EventQuery,

@@ -21,6 +21,7 @@ from resolvers.lots import LotRef
 from schema.enums import LotKind
 from schema.info import Info
 from schema.lot import Lot
+from schema.mass_balance import MassBalance, mass_balance_of
 from sources import records
 
 if TYPE_CHECKING:
@@ -174,6 +175,14 @@ class Genealogy:
     @strawberry.field(description="Every edge walked between lots of the trace.")
     def edges(self) -> list[GenealogyEdge]:
         return [GenealogyEdge.of(edge) for edge in self.trace.edges]
+
+    @strawberry.field(
+        description="Mass balance of the trace: per transformation, inputs against outputs in one unit; per lot, "
+        "produced against consumed, shipped and in stock, with what is unaccounted flagged. Reads the MES, ERP and "
+        "WMS for every lot of the trace (one batched request each); null with an error when one cannot answer."
+    )
+    async def mass_balance(self, info: Info) -> MassBalance | None:
+        return await mass_balance_of(info.context, self.trace, self.summary.refs)
 
     @classmethod
     def of(cls, trace: walks.Trace, refs: list[LotRef]) -> Genealogy:

@@ -15,7 +15,7 @@ from resolvers.lots import LotRef
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
-from sources import records
+from sources import gs1, records
 
 if TYPE_CHECKING:
     from schema.genealogy import GenealogyLink
@@ -156,6 +156,38 @@ class Lot:
     def supplier(self) -> str | None:
         master = self._master()
         return master.supplier if master else None
+
+    @strawberry.field(description="GTIN-14 of the lot's product (MES), when the MES knows it.")
+    def gtin(self) -> str | None:
+        master = self._master()
+        return master.gtin if master else None
+
+    @strawberry.field(
+        description="The lot as an EPC class: `urn:epc:class:lgtin:<company prefix>.<item ref>.<lot>` when its GTIN "
+        "is known; the lot's id when that is an EPC class already (a lot read from EPCIS); else null. Any lot "
+        "argument accepts it."
+    )
+    def epc_class(self, info: Info) -> str | None:
+        master = self._master()
+        gtin = master.gtin if master else None
+        if gtin is None and ":" not in self.ref.id:
+            return None
+        return gs1.epc_class_of(self.ref.id, gtin, info.context.config.gs1_company_prefix_length)
+
+    @strawberry.field(
+        description="The lot as a GS1 Digital Link URI (`https://id.gs1.org/01/<GTIN>/10/<lot>`) when its GTIN is "
+        "known. Any lot argument accepts it, on any resolver host."
+    )
+    def digital_link(self, info: Info) -> str | None:
+        master = self._master()
+        if master is None or master.gtin is None:
+            return None
+        try:
+            return gs1.GS1Lot(master.gtin, gs1.check_lot_number(self.ref.id)).digital_link(
+                info.context.config.gs1_resolver
+            )
+        except gs1.IdentifierError:
+            return None
 
     @strawberry.field(description="The product of the lot (MES record, ERP product).")
     async def product(self, info: Info) -> Product | None:

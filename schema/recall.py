@@ -12,7 +12,9 @@ import strawberry
 from resolvers import recall
 from schema.enums import LotDisposition, StockStatus
 from schema.genealogy import GenealogyCycle, Truncation
+from schema.info import Info
 from schema.lot import Lot, StockRecord
+from schema.mass_balance import MassBalance, mass_balance_of
 from schema.master import Customer
 from schema.order import SalesOrder
 from schema.shipment import Shipment
@@ -195,6 +197,13 @@ class RecallImpact:
     def open_orders(self) -> list[SalesOrder] | None:
         _check(self.impact.erp_error)
         return [SalesOrder.of(order) for order in self.impact.open_orders]
+
+    @strawberry.field(
+        description="Mass balance of the affected lots (as for lotGenealogy.massBalance): where all of the recalled "
+        "lot went, with what is unaccounted flagged."
+    )
+    async def mass_balance(self, info: Info) -> MassBalance | None:
+        return await mass_balance_of(info.context, self.impact.trace, [lot.ref for lot in self.impact.lots])
 
     @classmethod
     def of(cls, impact: recall.RecallImpact) -> RecallImpact:

@@ -106,5 +106,25 @@ def gs1_lot(name: str) -> GS1Lot | None:
 
 def lot_id_of(name: str) -> str:
     """The lot id a name spells: the lot number of a GS1 spelling, the name itself otherwise."""
-    found = gs1_lot(name.strip())
-    return found.lot if found is not None else name.strip()
+    name = name.strip()
+    if name.startswith(LOCAL_LOT):
+        return unquote(name[len(LOCAL_LOT) :])
+    found = gs1_lot(name)
+    return found.lot if found is not None else name
+
+
+LOCAL_LOT = "urn:lotgraph:lot:"
+"""How an EPC class spells a lot that has no GTIN and whose id is not a URI (EPCIS wants URIs)."""
+
+
+def epc_class_of(lot_id: str, gtin: str | None, company_prefix_length: int = DEFAULT_COMPANY_PREFIX_LENGTH) -> str:
+    """The EPC class of a lot: its LGTIN URN when its GTIN is known, the id itself when it is a URI already (a GDST
+    lot, an EPC), ``urn:lotgraph:lot:<id>`` otherwise."""
+    if ":" in lot_id:
+        return lot_id
+    if gtin is not None:
+        try:
+            return GS1Lot(gtin, check_lot_number(lot_id)).epc_class(company_prefix_length)
+        except IdentifierError:
+            pass
+    return LOCAL_LOT + quote(lot_id, safe="")

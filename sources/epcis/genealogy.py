@@ -20,8 +20,9 @@ from sources import gs1, units
 from sources.epcis.events import Event, Quantity
 from sources.records import GenealogyEdge, Lot, LotKind
 
-BT_PREFIX = re.compile(r"urn:epcglobal:cbv:bt:\d{13}:")
-"""A CBV business transaction id: the GLN of the party that issued it, then its own id."""
+BT_PREFIX = re.compile(r"urn:epcglobal:cbv:bt:\d{13}:|urn:lotgraph:workorder:")
+"""A CBV business transaction id (the GLN of the party that issued it, then its own id), or a work order of a
+lotgraph export."""
 
 
 def lot_id(epc: str) -> str:
