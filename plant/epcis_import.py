@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -61,6 +61,10 @@ def import_documents(data_dir: Path, documents: Sequence[Document]) -> ImportSum
     descriptions = {k: v for document in documents for k, v in document.descriptions.items()}
     ids = list(dict.fromkeys(lot_id(epc) for event in events for epc in event.classes))
     lots = lots_of(events, ids)
+    first_seen: dict[str, datetime] = {}
+    for event in sorted(events, key=lambda e: e.event_time):
+        for epc in event.classes:
+            first_seen.setdefault(lot_id(epc), event.event_time)
     edges = list(dict.fromkeys(edge for event in events for edge in edges_of(event)))
     kept = [e for e in events if not _genealogy(e)]
     mes, erp = Database(data_dir / "mes.db", MES), Database(data_dir / "erp.db", ERP)
@@ -76,7 +80,7 @@ def import_documents(data_dir: Path, documents: Sequence[Document]) -> ImportSum
                         lot.kind.value,
                         lot.quantity,
                         lot.uom,
-                        _stamp(lot.produced_at or _first_seen(events, lot.id)),
+                        _stamp(lot.produced_at or first_seen[lot.id]),
                         lot.plant or "EPCIS",
                         lot.work_order_id,
                         lot.supplier,
@@ -119,10 +123,6 @@ def _store(conn: sqlite3.Connection, event: Event) -> None:
     )
     names = {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
     conn.executemany("INSERT OR IGNORE INTO epcis_event_lots VALUES (?,?)", [(n, key) for n in names])
-
-
-def _first_seen(events: Iterable[Event], lot: str) -> datetime:
-    return min(e.event_time for e in events if lot in {lot_id(epc) for epc in e.classes})
 
 
 def _stamp(moment: datetime | None) -> str:

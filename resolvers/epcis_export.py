@@ -9,7 +9,7 @@ The events behind the trace, rebuilt from its records so that any source kind gi
   the delivery as a ``desadv`` business transaction and the customer as the owning party at the destination.
 
 Lots are named by EPC class (``sources.gs1.epc_class_of``); quantities carry UN/CEFACT unit codes. The document says
-when it was asked for and produced and which systems the records came from (``lotgraph:export`` in its header).
+when it was asked for and produced and which systems the records came from (``lotgraph:export``).
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def document(records: TraceRecords, meta: ExportMeta, company_prefix_length: int
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
         "creationDate": stamp(meta.started_at),
-        "epcisHeader": {"lotgraph:export": meta.header()},
+        "lotgraph:export": meta.header(),
     }
     opening = json.dumps(head)[:-1]
     buffer = [

@@ -17,6 +17,7 @@ such as a GDST lot URN).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
@@ -95,8 +96,11 @@ def parse_digital_link(uri: str) -> GS1Lot:
     raise IdentifierError(f"not a GS1 Digital Link of a GTIN and a lot: {uri[:200]!r}")
 
 
+@functools.lru_cache(maxsize=100_000)
 def gs1_lot(name: str) -> GS1Lot | None:
-    """The GTIN and lot a name spells, or None for a plain id. A malformed GS1 spelling raises IdentifierError."""
+    """The GTIN and lot a name spells, or None for a plain id. A malformed GS1 spelling raises IdentifierError.
+
+    Cached: a trace names the same lots again and again, and parsing a URN costs about 0.2 ms."""
     if name.startswith("urn:epc:class:lgtin:"):
         return parse_epc_class(name)
     if name.startswith(("https://", "http://")) and "/01/" in name and "/10/" in name:
