@@ -1,4 +1,4 @@
-"""The ``lotgraph`` command: serve, plant, demo, export-schema."""
+"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, import-epcis, export-trace."""
 
 from __future__ import annotations
 
@@ -61,8 +61,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.add_argument("--federation", action="store_true", help="the Apollo Federation v2 subgraph's SDL")
 
+    import api.cli_traces as traces
+
+    traces.add_commands(commands)
+
     args = parser.parse_args(argv)
     try:
+        if args.command == "import-epcis":
+            return traces.import_epcis(args)
+        if args.command == "export-trace":
+            return traces.export_trace(args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "plant":
