@@ -38,11 +38,17 @@ MAX_PAGES = 1000
 class EpcisMesSource:
     name = "mes"
 
-    def __init__(self, client: SourceClient, *, cache_ttl: float = 0.0, chunk: int = CHUNK) -> None:
+    kind = "epcis"
+
+    def __init__(
+        self, client: SourceClient, *, cache_ttl: float = 0.0, chunk: int = CHUNK, per_page: int = PER_PAGE
+    ) -> None:
         self.client = client
         self.chunk = chunk
+        self.per_page = per_page
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
         self._classes: dict[str, str] = {}
+        """The EPC class of every lot id seen in an event (a lot id per lot the repository has shown us)."""
 
     def health(self) -> Health:
         return self.client.health()
@@ -95,7 +101,7 @@ class EpcisMesSource:
 
     async def _query(self, params: Mapping[str, str]) -> list[Event]:
         """``GET /events`` with these parameters, every page."""
-        query = {**params, "perPage": str(PER_PAGE)}
+        query = {**params, "perPage": str(self.per_page)}
         events: list[Event] = []
         for _ in range(MAX_PAGES):
             body, following = await self.client.get_page("/events", query)
@@ -103,7 +109,7 @@ class EpcisMesSource:
             token = parse_qs(urlsplit(following).query).get("nextPageToken") if following else None
             if not token:
                 return events
-            query = {**params, "perPage": str(PER_PAGE), "nextPageToken": token[0]}
+            query = {**params, "perPage": str(self.per_page), "nextPageToken": token[0]}
         raise SourceProtocolError(self.name, f"MES (EPCIS) answered more than {MAX_PAGES} pages")
 
     def _read(self, body: Any) -> list[Event]:

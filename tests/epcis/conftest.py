@@ -53,13 +53,15 @@ async def plant_app(folder: Path) -> AsyncIterator[Starlette]:
         yield app
 
 
-def sources_over(plant: Starlette, *, mes_kind: str) -> Sources:
+def sources_over(plant: Starlette, *, mes_kind: str, per_page: int = 1000) -> Sources:
     transport = httpx.ASGITransport(app=plant)
 
     def client(name: str, path: str = "") -> SourceClient:
         return SourceClient(name, f"{PLANT}/{name}{path}", timeout=10.0, transport=transport)
 
-    mes = EpcisMesSource(client("mes", "/epcis")) if mes_kind == "epcis" else MesSource(client("mes"))
+    mes = (
+        EpcisMesSource(client("mes", "/epcis"), per_page=per_page) if mes_kind == "epcis" else MesSource(client("mes"))
+    )
     return Sources(
         erp=ErpSource(client("erp"), cache_ttl=0.0), qms=QmsSource(client("qms")), mes=mes, wms=WmsSource(client("wms"))
     )
@@ -69,10 +71,10 @@ Run = Callable[[str, dict[str, Any] | None], Any]
 
 
 @contextlib.asynccontextmanager
-async def graphql_over(plant: Starlette, *, mes_kind: str) -> AsyncIterator[Run]:
+async def graphql_over(plant: Starlette, *, mes_kind: str, per_page: int = 1000) -> AsyncIterator[Run]:
     """GraphQL (the schema alone, no HTTP edge) over the plant, the MES read as ``contract`` or ``epcis``."""
     schema = build_schema()
-    sources = sources_over(plant, mes_kind=mes_kind)
+    sources = sources_over(plant, mes_kind=mes_kind, per_page=per_page)
 
     async def run(query: str, variables: dict[str, Any] | None = None) -> Any:
         result = await schema.execute(query, variable_values=variables, context_value=Context(sources, "test"))
