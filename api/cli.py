@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from api.auth import ROLES, demo_secret, mint
+from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
 from api.servers import Listener, bind, run
 from api.settings import SOURCES, Settings, SettingsError, load_settings
@@ -61,16 +62,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.add_argument("--federation", action="store_true", help="the Apollo Federation v2 subgraph's SDL")
 
-    import api.cli_traces as traces
-
-    traces.add_commands(commands)
-
+    traces = trace_commands(commands)
     args = parser.parse_args(argv)
     try:
-        if args.command == "import-epcis":
-            return traces.import_epcis(args)
-        if args.command == "export-trace":
-            return traces.export_trace(args)
+        if args.command in traces:
+            return traces[args.command](args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "plant":

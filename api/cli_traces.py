@@ -9,20 +9,24 @@ import dataclasses
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from api.settings import Settings, load_settings
 from resolvers.errors import InputError
-from resolvers.export_meta import ExportFormat, ExportRequest, TraceKind
-from resolvers.genealogy import TraceDirection
+from resolvers.genealogy.model import TraceDirection
+from resolvers.traceability.export_meta import ExportFormat, ExportRequest, TraceKind
 from sources.errors import SourceError
 
 FORMATS = {"epcis": ExportFormat.EPCIS, "fsma-csv": ExportFormat.FSMA_CSV, "fsma-xlsx": ExportFormat.FSMA_XLSX}
 TRACES = {"genealogy": TraceKind.LOT_GENEALOGY, "recall": TraceKind.RECALL_IMPACT}
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_commands(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> dict[str, Callable[[argparse.Namespace], int]]:
+    """Adds the two commands; returns what runs each."""
     loader = commands.add_parser("import-epcis", help="load EPCIS 2.0 documents into the reference plant's data")
     loader.add_argument("files", nargs="+", type=Path, metavar="FILE", help="EPCISDocument or EPCISQueryDocument")
     loader.add_argument("--data-dir", type=Path, default=Path("data/demo/plant"), help="the plant's data directory")
@@ -35,6 +39,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     export.add_argument("--max-depth", type=int, help="levels to walk (the server's maximum by default)")
     export.add_argument("--output", type=Path, help="file to write (default: named after the lot, here)")
     export.add_argument("--config", type=Path, help="TOML settings file (or LOTGRAPH_CONFIG)")
+    return {"import-epcis": import_epcis, "export-trace": export_trace}
 
 
 def import_epcis(args: argparse.Namespace) -> int:
@@ -74,9 +79,9 @@ def export_trace(args: argparse.Namespace) -> int:
 
 async def _export(settings: Settings, request: ExportRequest, output: Path | None) -> int:
     from api.app import build_sources, resolver_config
-    from resolvers import exports
-    from resolvers import trace as tracing
     from resolvers.context import Context
+    from resolvers.genealogy import trace as tracing
+    from resolvers.traceability import exports
 
     requested_at, started = datetime.now(UTC), time.perf_counter()
     request = dataclasses.replace(request, lot_id=tracing.check_lot_id(request.lot_id))

@@ -20,12 +20,12 @@ from starlette.routing import Route
 
 from api.auth import ANONYMOUS, Principal
 from api.authz import POLICY
-from resolvers import exports
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
 from resolvers.errors import InputError
-from resolvers.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
-from resolvers.genealogy import TraceDirection
+from resolvers.genealogy.model import TraceDirection
+from resolvers.traceability import exports
+from resolvers.traceability.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
 from sources.bundle import Sources
 from sources.correlation import current_correlation_id
 from sources.errors import SourceError

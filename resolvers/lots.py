@@ -41,6 +41,23 @@ def lot_id_of(name: str) -> str:
         raise InputError(str(exc)) from None
 
 
+def epc_class(lot_id: str, gtin: str | None, company_prefix_length: int) -> str | None:
+    """The lot's EPC class: its LGTIN URN when its GTIN is known, its id when that is a URI already, else None."""
+    if gtin is None and ":" not in lot_id:
+        return None
+    return gs1.epc_class_of(lot_id, gtin, company_prefix_length)
+
+
+def digital_link(lot_id: str, gtin: str | None, resolver: str) -> str | None:
+    """The lot's GS1 Digital Link URI when its GTIN is known and its id is a GS1 lot number, else None."""
+    if gtin is None:
+        return None
+    try:
+        return gs1.GS1Lot(gtin, gs1.check_lot_number(lot_id)).digital_link(resolver)
+    except gs1.IdentifierError:
+        return None
+
+
 async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
     try:
         records = await ctx.loaders.lots.load_many(ids)

@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 
 import strawberry
 
-from resolvers import trace as tracing
 from resolvers.errors import InputError
-from resolvers.export_meta import ExportFormat, ExportRequest, TraceKind
+from resolvers.genealogy import trace as tracing
+from resolvers.traceability.export_meta import ExportFormat, ExportRequest, TraceKind
 from schema.genealogy import TraceDirection
 from schema.info import Info
 

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers import lots as lot_resolvers
-from resolvers import trace as trace_resolvers
-from resolvers.genealogy import TraceDirection
+from resolvers.genealogy import trace as trace_resolvers
+from resolvers.genealogy.model import TraceDirection
 from resolvers.lots import LotRef
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
-from sources import gs1, records
+from sources import records
 
 if TYPE_CHECKING:
     from schema.genealogy import GenealogyLink
@@ -169,10 +169,8 @@ class Lot:
     )
     def epc_class(self, info: Info) -> str | None:
         master = self._master()
-        gtin = master.gtin if master else None
-        if gtin is None and ":" not in self.ref.id:
-            return None
-        return gs1.epc_class_of(self.ref.id, gtin, info.context.config.gs1_company_prefix_length)
+        length = info.context.config.gs1_company_prefix_length
+        return lot_resolvers.epc_class(self.ref.id, master.gtin if master else None, length)
 
     @strawberry.field(
         description="The lot as a GS1 Digital Link URI (`https://id.gs1.org/01/<GTIN>/10/<lot>`) when its GTIN is "
@@ -180,14 +178,9 @@ class Lot:
     )
     def digital_link(self, info: Info) -> str | None:
         master = self._master()
-        if master is None or master.gtin is None:
-            return None
-        try:
-            return gs1.GS1Lot(master.gtin, gs1.check_lot_number(self.ref.id)).digital_link(
-                info.context.config.gs1_resolver
-            )
-        except gs1.IdentifierError:
-            return None
+        return lot_resolvers.digital_link(
+            self.ref.id, master.gtin if master else None, info.context.config.gs1_resolver
+        )
 
     @strawberry.field(description="The product of the lot (MES record, ERP product).")
     async def product(self, info: Info) -> Product | None:

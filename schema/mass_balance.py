@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import mass_balance, trace_records
 from resolvers.context import Context
-from resolvers.genealogy import Trace
+from resolvers.genealogy.model import Trace
 from resolvers.lots import LotRef
+from resolvers.traceability import mass_balance, trace_records
 
 CONVERSIONS = (
     "mass to kg: KGM/kg, GRM/g, MGM/mg, TNE/t, LBR/lb, ONZ/oz; volume to L: LTR/L, MLT/mL, MTQ/m3; "

@@ -148,14 +148,7 @@ class SourceClient:
         if not self.breaker.allow():
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
-        all_headers = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            all_headers["Content-Type"] = "application/json"
-        correlation_id = current_correlation_id()
-        if correlation_id:
-            all_headers[CORRELATION_HEADER] = correlation_id
+        all_headers, body = _outgoing(headers, json_body)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -250,6 +243,19 @@ class SourceClient:
         raise SourceProtocolError(
             self.name, f"{self.name.upper()} refused the request {method} {route} (HTTP {status})"
         )
+
+
+def _outgoing(headers: dict[str, str] | None, json_body: dict[str, Any] | None) -> tuple[dict[str, str], bytes | None]:
+    """The headers (with the correlation id) and the body of a request."""
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    body = None
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        all_headers["Content-Type"] = "application/json"
+    correlation_id = current_correlation_id()
+    if correlation_id:
+        all_headers[CORRELATION_HEADER] = correlation_id
+    return all_headers, body
 
 
 def _error_of(body: Json) -> tuple[str, str]:

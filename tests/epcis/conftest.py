@@ -21,12 +21,12 @@ from plant.epcis_import import import_documents, read_files
 from resolvers.context import Context
 from schema import build_schema
 from sources.bundle import Sources
+from sources.contract.erp import ErpSource
+from sources.contract.mes import MesSource
+from sources.contract.qms import QmsSource
+from sources.contract.wms import WmsSource
 from sources.epcis.adapter import EpcisMesSource
-from sources.erp import ErpSource
 from sources.http import SourceClient
-from sources.mes import MesSource
-from sources.qms import QmsSource
-from sources.wms import WmsSource
 from tests.conftest import PLANT
 
 REPO = Path(__file__).resolve().parents[2]

@@ -9,7 +9,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
-from resolvers import mass_balance
+from resolvers.traceability import mass_balance
 from sources.records import GenealogyEdge, Lot, LotKind
 from tests.conftest import FreshPlant
 

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from resolvers import epcis_export, fsma, trace_records, xlsx
-from resolvers import trace as tracing
 from resolvers.context import Context
-from resolvers.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
-from resolvers.genealogy import TraceDirection
-from resolvers.trace_records import TraceRecords
+from resolvers.genealogy import trace as tracing
+from resolvers.genealogy.model import TraceDirection
+from resolvers.traceability import epcis_export, fsma, trace_records, xlsx
+from resolvers.traceability.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
+from resolvers.traceability.trace_records import TraceRecords
 
 
 async def prepare(ctx: Context, request: ExportRequest, requested_at: datetime) -> tuple[ExportMeta, TraceRecords]:

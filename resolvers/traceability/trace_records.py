@@ -11,10 +11,10 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from resolvers import mass_balance
 from resolvers.context import Context
-from resolvers.genealogy import Trace
+from resolvers.genealogy.model import Trace
 from resolvers.lots import LotRef
+from resolvers.traceability import mass_balance
 from sources.records import GenealogyEdge, Lot, Product, Shipment, Stock
 
 

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
-from resolvers.export_meta import ExportMeta
-from resolvers.trace_records import TraceRecords
+from resolvers.traceability.export_meta import ExportMeta
+from resolvers.traceability.trace_records import TraceRecords
 from sources import gs1, units
 from sources.records import Lot, Shipment, ShipmentStatus
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
-from resolvers.genealogy import TraceDirection
+from resolvers.genealogy.model import TraceDirection
 
 
 class ExportFormat(Enum):

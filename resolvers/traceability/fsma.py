@@ -14,8 +14,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from resolvers.epcis_export import stamp
-from resolvers.trace_records import TraceRecords
+from resolvers.traceability.epcis_export import stamp
+from resolvers.traceability.trace_records import TraceRecords
 from sources.records import Lot, ShipmentStatus
 
 COLUMNS = [
