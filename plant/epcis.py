@@ -49,8 +49,7 @@ class EpcisQuery:
         if offset + per_page < len(events):
             following = request.url.include_query_params(nextPageToken=str(offset + per_page))
             headers["Link"] = f'<{following}>; rel="next"'
-        document = ev.query_document(page)
-        document["creationDate"] = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        document = ev.query_document(page, datetime.now(UTC).isoformat().replace("+00:00", "Z"))
         return JSONResponse(document, headers=headers, media_type="application/ld+json")
 
     def _matching(self, params: dict[str, str]) -> list[dict[str, Any]]:

@@ -103,11 +103,11 @@ def commissioning(lot: Row) -> dict[str, Any]:
     }
 
 
-def query_document(events: list[dict[str, Any]]) -> dict[str, Any]:
+def query_document(events: list[dict[str, Any]], created: str) -> dict[str, Any]:
     return {
         "@context": CONTEXT,
         "type": "EPCISQueryDocument",
         "schemaVersion": "2.0",
-        "creationDate": "1970-01-01T00:00:00Z",
+        "creationDate": created,
         "epcisBody": {"queryResults": {"queryName": "SimpleEventQuery", "resultsBody": {"eventList": events}}},
     }

@@ -42,6 +42,7 @@ from resolvers.hold_outcomes import (
 )
 from resolvers.hold_scope import forward_closure
 from resolvers.idempotency import Ran, Refusal, check_key, fingerprint, run_once, upstream_key
+from resolvers.lots import lot_id_of, lot_name
 from resolvers.paging import MAX_IDS, Slice, check_first, slice_search
 from resolvers.pending_actions import Attempt, attempt, events_of, pending_of, postponed
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected
@@ -104,7 +105,7 @@ async def place_hold(ctx: Context, request: PlaceHoldRequest) -> PlaceHoldOutcom
 
 def _check_place(request: PlaceHoldRequest) -> tuple[list[str], tuple[HoldProblem, ...]]:
     problems: list[str] = []
-    lot_ids = list(dict.fromkeys(lot_id.strip() for lot_id in request.lot_ids))
+    lot_ids = list(dict.fromkeys(lot_name(lot_id) for lot_id in request.lot_ids))
     if not request.lot_ids:
         problems.append("lotIds: give at least one lot")
     elif len(lot_ids) > MAX_IDS:
@@ -506,6 +507,7 @@ async def holds(
     for name, value in (("lotId", lot_id), ("reasonCode", reason_code)):
         if value is not None and (not value.strip() or len(value) > MAX_ID):
             raise InputError(f"{name}: must be non-empty and at most {MAX_ID} characters")
+    lot_id = lot_id_of(lot_id) if lot_id is not None else None
 
     async def search(limit: int, after_id: str | None) -> Page[Hold]:
         return await ctx.sources.qms.search_holds(

@@ -58,6 +58,14 @@ def digital_link(lot_id: str, gtin: str | None, resolver: str) -> str | None:
         return None
 
 
+def lot_name(name: str) -> str:
+    """``lot_id_of``, or the name as given when it is a malformed GS1 spelling (the caller reports it unknown)."""
+    try:
+        return lot_id_of(name)
+    except InputError:
+        return name.strip()
+
+
 async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
     try:
         records = await ctx.loaders.lots.load_many(ids)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sources import gs1
-from tests.conftest import Gateway
+from tests.conftest import FreshPlant, Gateway
 
 # the plant's products have GTINs under GS1's example company prefix 4012345: P0001 -> 0 4012345 00001 6
 LOT = "LOT-000100"
@@ -61,3 +61,18 @@ async def test_a_malformed_spelling_is_an_input_error(gateway: Gateway) -> None:
     body = await gateway.query('{ lot(id: "https://id.gs1.org/01/04012345000010/10/LOT-000100") { id } }')
     assert body["errors"][0]["extensions"]["code"] == "INVALID_INPUT"
     assert "check digit" in body["errors"][0]["message"]
+
+
+async def test_holds_take_gs1_spellings_too(fresh_plant: FreshPlant) -> None:
+    gateway = fresh_plant.gateway
+    lot = (await gateway.query(f'{{ lot(id: "{LOT}") {{ digitalLink epcClass }} }}'))["data"]["lot"]
+    placed = await gateway.query(
+        """mutation($lot: ID!) { placeHold(input: {lotIds: [$lot], reasonCode: SUSPECTED_CONTAMINATION, comment: "gs1",
+             propagate: NONE, idempotencyKey: "gs1-spelling-1"}) { holds { lotId } errors { code } } }""",
+        {"lot": lot["digitalLink"]},
+    )
+    assert placed["data"]["placeHold"] == {"holds": [{"lotId": LOT}], "errors": []}
+    listed = await gateway.query(
+        "query($lot: ID) { holds(lotId: $lot, status: ACTIVE) { edges { node { lotId } } } }", {"lot": lot["epcClass"]}
+    )
+    assert listed["data"]["holds"]["edges"] == [{"node": {"lotId": LOT}}]
