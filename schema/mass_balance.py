@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry.types.nodes import SelectedField
 
 from resolvers.context import Context
 from resolvers.genealogy.model import Trace
 from resolvers.lots import LotRef
 from resolvers.traceability import mass_balance, trace_records
+from schema.info import Info
 
 CONVERSIONS = (
     "mass to kg: KGM/kg, GRM/g, MGM/mg, TNE/t, LBR/lb, ONZ/oz; volume to L: LTR/L, MLT/mL, MTQ/m3; "
@@ -95,5 +97,16 @@ class MassBalance:
         )
 
 
-async def mass_balance_of(ctx: Context, trace: Trace, refs: list[LotRef]) -> MassBalance:
+async def mass_balance_of(
+    ctx: Context, trace: Trace, refs: list[LotRef], audit: trace_records.AuditReads | None
+) -> MassBalance:
+    """From what ``audit`` read during the walk, or read now when the walk did not."""
+    if audit is not None:
+        return MassBalance.of(await audit.records(trace, refs))
     return MassBalance.of(await trace_records.read(ctx, trace, refs))
+
+
+def wants_mass_balance(info: Info) -> trace_records.AuditReads | None:
+    """Reads for the mass balance, to run along the walk, when the query asks for it."""
+    asked = {s.name for field in info.selected_fields for s in field.selections if isinstance(s, SelectedField)}
+    return trace_records.AuditReads(info.context) if "massBalance" in asked else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.genealogy import recall
+from resolvers.traceability.trace_records import AuditReads
 from schema.enums import LotDisposition, StockStatus
 from schema.genealogy import GenealogyCycle, Truncation
 from schema.info import Info
@@ -168,6 +169,7 @@ class RecallImpact:
     source_errors: list[RecallSourceError]
     totals: RecallTotals
     impact: strawberry.Private[recall.RecallImpact]
+    audit: strawberry.Private[AuditReads | None] = None
 
     @strawberry.field(description="Shipped shipments carrying affected lots (ERP), by id.")
     def shipped_shipments(self) -> list[RecallShipment] | None:
@@ -197,7 +199,8 @@ class RecallImpact:
         "lot went, with what is unaccounted flagged."
     )
     async def mass_balance(self, info: Info) -> MassBalance | None:
-        return await mass_balance_of(info.context, self.impact.trace, [lot.ref for lot in self.impact.lots])
+        refs = [lot.ref for lot in self.impact.lots]
+        return await mass_balance_of(info.context, self.impact.trace, refs, self.audit)
 
     @classmethod
     def of(cls, impact: recall.RecallImpact) -> RecallImpact:

@@ -158,11 +158,17 @@ class LotReads:
 
 
 async def trace(
-    ctx: Context, lot_id: str, direction: TraceDirection, max_depth: int | None, needs: Collection[LotData] = ()
+    ctx: Context,
+    lot_id: str,
+    direction: TraceDirection,
+    max_depth: int | None,
+    needs: Collection[LotData] = (),
+    collect: Sequence[Collect[Any]] = (),
 ) -> tuple[Trace, list[LotRef]]:
-    """The genealogy of one lot with every lot's master, and the per-lot data ``needs`` primed into the loaders."""
+    """The genealogy of one lot with every lot's master, and the per-lot data ``needs`` primed into the loaders;
+    ``collect`` read along, level by level."""
     reads = LotReads(ctx, needs)
-    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=reads.collect)
+    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=[*reads.collect, *collect])
     reads.prime(walked.lot_ids, needs)
     return walked, refs
 

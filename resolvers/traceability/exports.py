@@ -22,8 +22,9 @@ from resolvers.traceability.trace_records import TraceRecords
 async def prepare(ctx: Context, request: ExportRequest, requested_at: datetime) -> tuple[ExportMeta, TraceRecords]:
     direction = TraceDirection.FORWARD if request.trace is TraceKind.RECALL_IMPACT else request.direction
     meta = ExportMeta(request, requested_at, user=ctx.user)
-    trace, refs = await tracing.walk_from(ctx, request.lot_id, direction, request.max_depth)
-    records = await trace_records.read(ctx, trace, refs, products=True)
+    reads = trace_records.AuditReads(ctx)
+    trace, refs = await tracing.walk_from(ctx, request.lot_id, direction, request.max_depth, collect=reads.collect)
+    records = await reads.records(trace, refs, products=True)
     meta.sources, meta.lots = records.sources, len(trace.lot_ids)
     return meta, records
 

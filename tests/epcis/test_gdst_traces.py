@@ -101,3 +101,12 @@ async def test_mass_balance_flags_what_the_file_does_not_account_for(gdst: Starl
 async def test_both_mes_kinds_give_the_same_trace(gdst: Starlette) -> None:
     for lot, direction in ((P, "BACKWARD"), (F, "FORWARD"), (C, "BOTH")):
         assert await trace(gdst, "contract", lot, direction) == await trace(gdst, "epcis", lot, direction)
+
+
+async def test_mass_balance_asked_through_a_fragment_is_read_after_the_walk(gdst: Starlette) -> None:
+    # the walk reads the audit along only when it sees massBalance among the fields; behind a fragment it reads it
+    # afterwards, with the same answer
+    query = TRACE.replace("massBalance {", "... on Genealogy { massBalance {") + " }"
+    async with graphql_over(gdst, mes_kind="contract") as run:
+        behind = (await run(query, {"lot": P, "direction": "BACKWARD"}))["lotGenealogy"]["massBalance"]
+    assert behind == (await trace(gdst, "contract", P, "BACKWARD"))["massBalance"]
