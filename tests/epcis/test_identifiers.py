@@ -76,3 +76,20 @@ async def test_holds_take_gs1_spellings_too(fresh_plant: FreshPlant) -> None:
         "query($lot: ID) { holds(lotId: $lot, status: ACTIVE) { edges { node { lotId } } } }", {"lot": lot["epcClass"]}
     )
     assert listed["data"]["holds"]["edges"] == [{"node": {"lotId": LOT}}]
+
+
+@pytest.mark.parametrize(
+    ("gtin", "lot", "length"),
+    [
+        ("04012345000016", "LOT-000001", 7),
+        ("10614141777775", "a.b_c", 6),
+        ("04012345123456", "998877", 12),
+        ("04012345123456", "A/B%1", 7),
+    ],
+)
+def test_urns_spelt_here_are_epcpys(gtin: str, lot: str, length: int) -> None:
+    from epcpy.epc_schemes.lgtin import LGTIN
+
+    urn = gs1.GS1Lot(gtin, lot).epc_class(length)
+    assert urn == LGTIN.from_gs1_element_string(f"(01){gtin}(10){lot}", length).epc_uri
+    assert gs1.gs1_lot(urn) == gs1.GS1Lot(gtin, lot)
