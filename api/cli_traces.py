@@ -78,17 +78,18 @@ def export_trace(args: argparse.Namespace) -> int:
 
 
 async def _export(settings: Settings, request: ExportRequest, output: Path | None) -> int:
-    from api.app import build_sources, resolver_config
-    from resolvers.context import Context
+    from api.adapters import open_sources
+    from resolvers.context import Context, ReadingServices
     from resolvers.genealogy import trace as tracing
     from resolvers.traceability import exports
 
     requested_at, started = datetime.now(UTC), time.perf_counter()
     request = dataclasses.replace(request, lot_id=tracing.check_lot_id(request.lot_id))
-    config = resolver_config(settings)
-    sources = build_sources(settings)
+    config = settings.resolvers
+    sources = open_sources(settings)
     try:
-        meta, records = await exports.prepare(Context(sources, "cli", user="cli", config=config), request, requested_at)
+        ctx = Context(ReadingServices(sources, config), "cli", user="cli")
+        meta, records = await exports.prepare(ctx, request, requested_at)
     finally:
         await sources.aclose()
     path = output or Path(request.filename)

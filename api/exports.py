@@ -20,13 +20,11 @@ from starlette.routing import Route
 
 from api.auth import ANONYMOUS, Principal
 from api.authz import POLICY
-from resolvers.config import ResolverConfig
-from resolvers.context import Context
+from resolvers.context import Context, Services
 from resolvers.errors import InputError
 from resolvers.genealogy.model import TraceDirection
 from resolvers.traceability import exports
 from resolvers.traceability.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
-from sources.bundle import Sources
 from sources.correlation import current_correlation_id
 from sources.errors import SourceError
 
@@ -58,17 +56,20 @@ def parse_request(params: dict[str, str]) -> tuple[ExportRequest, datetime]:
     return request, requested_at or datetime.now(UTC)
 
 
-def export_route(sources: Callable[[Request], Sources], config: ResolverConfig) -> Route:
+def export_route(running: Callable[[], Services | None]) -> Route:
     allowed = POLICY.get(("query", "traceExport"), frozenset())
 
     async def download(request: Request) -> Response:
+        services = running()
+        if services is None:
+            return _problem(503, "NOT_READY", "The gateway is starting or stopping.")
         state = request.scope.get("state") or {}
         principal: Principal = state.get("principal", ANONYMOUS)
         if not principal.roles & allowed:
             if not principal.authenticated:
                 return _problem(401, "UNAUTHENTICATED", "Not authenticated: exports need a bearer token.")
             return _problem(403, "FORBIDDEN", f"Forbidden: exports need one of the roles {', '.join(sorted(allowed))}.")
-        ctx = Context(sources(request), current_correlation_id() or "", user=principal.subject, config=config)
+        ctx = Context(services, current_correlation_id() or "", user=principal.subject)
         ctx.roles, ctx.authenticated = principal.roles, principal.authenticated
         try:
             wanted, requested_at = parse_request(dict(request.query_params))
@@ -78,7 +79,7 @@ def export_route(sources: Callable[[Request], Sources], config: ResolverConfig) 
             return _problem(status, exc.code, exc.message)
         except SourceError as exc:
             return _problem(503, "SOURCE_UNAVAILABLE", f"{exc.source.upper()}: {exc.message}")
-        chunks = exports.render(meta, records, config.gs1_company_prefix_length)
+        chunks = exports.render(meta, records, services.config.gs1_company_prefix_length)
         headers = {
             "Content-Disposition": f'attachment; filename="{wanted.filename}"',
             "X-Export-Requested-At": meta.header()["lotgraph:requestedAt"],

@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from plant.app import create_plant_app
 from plant.epcis_import import import_documents, read_files
-from resolvers.context import Context
+from resolvers.context import Context, ReadingServices
 from schema import build_schema
 from sources.bundle import Sources
 from sources.contract.erp import ErpSource
@@ -77,7 +77,9 @@ async def graphql_over(plant: Starlette, *, mes_kind: str, per_page: int = 1000)
     sources = sources_over(plant, mes_kind=mes_kind, per_page=per_page)
 
     async def run(query: str, variables: dict[str, Any] | None = None) -> Any:
-        result = await schema.execute(query, variable_values=variables, context_value=Context(sources, "test"))
+        result = await schema.execute(
+            query, variable_values=variables, context_value=Context(ReadingServices(sources), "test")
+        )
         assert not result.errors, result.errors
         return result.data
 

@@ -9,11 +9,14 @@ time of the consumption, which the edges carry).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from starlette.applications import Starlette
 
+from api.settings import SOURCES, load_settings
+from tests.conftest import PLANT, TEST_SECRET, gateway_over
 from tests.epcis.conftest import graphql_over
 
 TRACE = """query($lot: ID!, $direction: TraceDirection!) {
@@ -45,3 +48,21 @@ async def test_contract_and_epcis_give_the_same_trace(
     contract, epcis = results
     assert contract["summary"]["lots"] > 5
     assert contract == epcis
+
+
+async def test_the_gateway_reads_genealogy_from_epcis_when_told(
+    plant: Starlette, manifest: dict[str, Any], tmp_path: Path
+) -> None:
+    env = {f"LOTGRAPH_{name.upper()}_URL": f"{PLANT}/{name}" for name in SOURCES}
+    env |= {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0"}
+    env |= {"LOTGRAPH_DATA_DIR": str(tmp_path / "gateway")}
+    lot = manifest["demo"]["lot_backward"]
+    answers = []
+    for extra in ({}, {"LOTGRAPH_MES_KIND": "epcis", "LOTGRAPH_MES_URL": f"{PLANT}/mes/epcis"}):
+        async with gateway_over(plant, load_settings({**env, **extra})) as gateway:
+            body = await gateway.query(TRACE, {"lot": lot, "direction": "BOTH"})
+            assert "errors" not in body, body
+            answers.append(canonical(body["data"]["lotGenealogy"]))
+            health = await gateway.query("{ sourceHealth { source state } }")
+            assert {"source": "mes", "state": "CLOSED"} in health["data"]["sourceHealth"]
+    assert answers[0] == answers[1]
