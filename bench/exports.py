@@ -30,7 +30,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.genealogy import ENV_PLANT_DIR, gateway_env, wait_for_quiet
-from bench.harness import Server, http_request, machine_description, markdown_table, serve
+from bench.harness import http_request, machine_description, markdown_table, serve
+from bench.launch import Launched
 
 FORMATS = ("EPCIS", "FSMA_CSV", "FSMA_XLSX")
 EXPORT = """query($lot: ID!, $format: ExportFormat!) {
@@ -101,7 +102,7 @@ def stream(url: str, body: bytes | None = None) -> tuple[float, float, int]:
     return first, time.perf_counter() - started, size
 
 
-def download(gateway: Server, lot: str, case: str) -> Download:
+def download(gateway: Launched, lot: str, case: str) -> Download:
     with PeakMemory(gateway.pid) as memory:
         if case == "GraphQL JSON (reference)":
             body = json.dumps({"query": WALK, "variables": {"lot": lot}}).encode()

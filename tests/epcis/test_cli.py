@@ -9,8 +9,9 @@ from pathlib import Path
 
 import openpyxl
 
+from bench import launch
+from bench.launch import LOTGRAPH
 from sources.epcis.document import read_document
-from tests.demo_process import LOTGRAPH, running_demo
 from tests.epcis.conftest import GDST
 from tests.epcis.test_gdst_traces import FF, FM, C, F, H, P
 
@@ -33,7 +34,7 @@ async def test_import_then_export_the_audit_package(tmp_path: Path) -> None:
     bad.write_bytes(
         GDST.read_bytes().replace(b'"eventTime": "2022-01-23T11:10:47', b'"eventTime": "2022-13-23T11:10:47')
     )
-    async with running_demo(tmp_path / "demo") as demo:
+    async with launch.running(launch.demo, tmp_path / "demo") as demo:
         code, _, err = await lotgraph(
             "import-epcis", str(GDST), str(bad), "--data-dir", str(tmp_path / "demo" / "plant")
         )
