@@ -18,6 +18,7 @@ from sources.contract.erp import ErpSource
 from sources.contract.mes import MesSource
 from sources.contract.qms import QmsSource
 from sources.contract.wms import WmsSource
+from sources.epcis.adapter import EpcisMesSource
 from sources.http import CallStats, SourceClient
 from sources.ports import ErpPort, MesPort, QmsPort, WmsPort
 from sources.resilience import ResiliencePolicy
@@ -55,6 +56,7 @@ QMS_ADAPTERS: dict[str, Callable[[AdapterInputs], QmsPort]] = {
 }
 MES_ADAPTERS: dict[str, Callable[[AdapterInputs], MesPort]] = {
     "contract": lambda a: MesSource(a.client(), cache_ttl=a.settings.cache_ttl),
+    "epcis": lambda a: EpcisMesSource(a.client(), cache_ttl=a.settings.cache_ttl),
 }
 WMS_ADAPTERS: dict[str, Callable[[AdapterInputs], WmsPort]] = {
     "contract": lambda a: WmsSource(a.client()),

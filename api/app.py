@@ -22,6 +22,7 @@ from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders, HideSuggestions
+from api.exports import export_route
 from api.graphiql import graphiql_route
 from api.graphql import GraphQLView
 from api.health import healthz, readyz_route
@@ -112,6 +113,7 @@ def _routes(settings: Settings, running: ServicesRef, graphql: ASGIApp, metrics:
         webhook_route(settings.webhooks, lambda: running.current),
         readyz_route(lambda: running.current.probes if running.current else None, ops),
         Route("/metrics", ops.protect(metrics.endpoint)),
+        export_route(lambda: running.current),
         dashboard_route(),
         *([graphiql_route()] if settings.graphiql and settings.mode != "production" else []),
     ]

@@ -63,6 +63,7 @@ ROOTS: dict[Key, frozenset[str]] = {
     ("Query", "lots"): QUALITY,
     ("Query", "lotGenealogy"): QUALITY,
     ("Query", "recallImpact"): QUALITY,
+    ("Query", "traceExport"): QUALITY,
     ("Query", "hold"): QUALITY,
     ("Query", "holds"): QUALITY,
     ("Mutation", "placeHold"): QUALITY_COMMAND,
@@ -136,7 +137,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "Lot": (
         SHIPPING_OR_QUALITY,
         "id kind quantity uom producedAt plant workOrder supplier product disposition dispositionAt expiryDate "
-        "certificateOfAnalysis holds deviations stock inputs outputs",
+        "certificateOfAnalysis holds deviations stock inputs outputs gtin epcClass digitalLink",
     ),
     "CertificateOfAnalysis": (SHIPPING_OR_QUALITY, "id issuedAt"),
     "Hold": (
@@ -151,7 +152,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "LotEdge": (QUALITY, "cursor node"),
     "HoldConnection": (QUALITY, "edges pageInfo totalCount"),
     "HoldEdge": (QUALITY, "cursor node"),
-    "Genealogy": (QUALITY, "root direction maxDepth truncated truncation cycles summary nodes edges"),
+    "Genealogy": (QUALITY, "root direction maxDepth truncated truncation cycles summary nodes edges massBalance"),
     "GenealogyCycle": (QUALITY, "lotIds"),
     "GenealogyEdge": (QUALITY, "from to quantity uom workOrder occurredAt"),
     "GenealogyLevel": (QUALITY, "direction depth lots edges newLots"),
@@ -169,8 +170,16 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "RecallImpact": (
         QUALITY,
         "root maxDepth complete truncated truncation cycles affectedLots sourceErrors totals shippedShipments "
-        "pendingShipments customers openOrders",
+        "pendingShipments customers openOrders massBalance",
     ),
+    # the auditor's package: mass balance of a trace, and the trace as files
+    "MassBalance": (QUALITY, "balanced conversions flaggedLots lots sources transformations"),
+    "LotBalance": (QUALITY, "lotId uom produced consumed shipped inStock unaccounted unconverted balanced"),
+    "TransformationBalance": (
+        QUALITY,
+        "workOrder inputLotIds outputLotIds inputQuantity outputQuantity difference yieldPercent uom unconverted",
+    ),
+    "TraceExport": (QUALITY, "url filename format mediaType requestedAt"),
     "RecallTotals": (
         QUALITY,
         "lots depth byDisposition lotsWithStock stock shippedShipments pendingShipments shippedQuantity customers "

@@ -1,4 +1,4 @@
-"""The ``lotgraph`` command: serve, plant, demo, export-schema."""
+"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, import-epcis, export-trace."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from api.auth import ROLES, demo_secret, mint
+from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
 from api.servers import Listener, bind, run
 from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
@@ -59,8 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = commands.add_parser("settings", help="list every setting (LOTGRAPH_… variables, TOML keys, defaults)")
     listing.add_argument("--markdown", action="store_true", help="as the tables of docs/configuration.md")
 
+    traces = trace_commands(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command in traces:
+            return traces[args.command](args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "plant":

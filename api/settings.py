@@ -64,6 +64,13 @@ class ErpSettings(SourceSettings):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MesSettings(SourceSettings):
+    kind: str = setting(
+        "contract",
+        "adapter of the MES: `contract` (it speaks lotgraph's source contracts, see [sources](sources.md)), or "
+        "`epcis`: an EPCIS 2.0 repository's REST query interface (`GET /events`) at the URL, see "
+        "[traceability](traceability.md)",
+        choices=(*ADAPTER_KINDS, "epcis"),
+    )
     cache_ttl: float = setting(60.0, "seconds lot master records stay cached in process (0: off)", parse=parse.ttl)
 
 

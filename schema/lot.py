@@ -157,6 +157,31 @@ class Lot:
         master = self._master()
         return master.supplier if master else None
 
+    @strawberry.field(description="GTIN-14 of the lot's product (MES), when the MES knows it.")
+    def gtin(self) -> str | None:
+        master = self._master()
+        return master.gtin if master else None
+
+    @strawberry.field(
+        description="The lot as an EPC class: `urn:epc:class:lgtin:<company prefix>.<item ref>.<lot>` when its GTIN "
+        "is known; the lot's id when that is an EPC class already (a lot read from EPCIS); else null. Any lot "
+        "argument accepts it."
+    )
+    def epc_class(self, info: Info) -> str | None:
+        master = self._master()
+        length = info.context.config.gs1_company_prefix_length
+        return lot_resolvers.epc_class(self.ref.id, master.gtin if master else None, length)
+
+    @strawberry.field(
+        description="The lot as a GS1 Digital Link URI (`https://id.gs1.org/01/<GTIN>/10/<lot>`) when its GTIN is "
+        "known. Any lot argument accepts it, on any resolver host."
+    )
+    def digital_link(self, info: Info) -> str | None:
+        master = self._master()
+        return lot_resolvers.digital_link(
+            self.ref.id, master.gtin if master else None, info.context.config.gs1_resolver
+        )
+
     @strawberry.field(description="The product of the lot (MES record, ERP product).")
     async def product(self, info: Info) -> Product | None:
         master = self._master()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
 
 log = logging.getLogger("lotgraph.sources")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next\b')
 
 BATCH_LIMIT = 500
 """Most ids one batch read may carry (the source contract's limit)."""
@@ -103,6 +105,13 @@ class SourceClient:
             items.extend(self.items_of(body))
         return items
 
+    async def get_page(
+        self, path: str, params: Mapping[str, str], *, route: str | None = None
+    ) -> tuple[Json, str | None]:
+        """A read that pages through the ``Link: <…>; rel="next"`` header: the body and the next page's URL."""
+        body, headers = await self._request("GET", path, route=route or path, params=params, with_headers=True)
+        return body, next_link(headers.get("link"))
+
     async def search(self, path: str, body: Mapping[str, Any]) -> Json:
         return await self._request("POST", path, route=path, json_body=dict(body))
 
@@ -132,6 +141,7 @@ class SourceClient:
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         retry: bool = True,
+        with_headers: bool = False,
     ) -> Json:
         """One logical call: breaker check, then attempts (reads only are retried, with jittered backoff) inside
         one overall deadline and one bulkhead slot each."""
@@ -150,14 +160,14 @@ class SourceClient:
                         async with self._bulkhead:
                             self._in_flight += 1
                             try:
-                                status, content = await self._transport.request(
+                                status, content, reply_headers = await self._transport.request(
                                     method, path, params=params, body=body, headers=all_headers
                                 )
                             finally:
                                 self._in_flight -= 1
                         decoded = self._decode(status, content, method, route)
                         outcome = "ok"
-                        return decoded
+                        return (decoded, reply_headers) if with_headers else decoded
                     except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
                         error = SourceUnavailable(self.name, f"{self.name.upper()} is unreachable")
                         error.__cause__ = exc
@@ -257,6 +267,12 @@ def _error_of(body: Json) -> tuple[str, str]:
     if isinstance(error, dict):
         return str(error.get("code") or ""), str(error.get("message") or "")
     return "", ""
+
+
+def next_link(header: str | None) -> str | None:
+    """The target of the ``rel="next"`` entry of a ``Link`` header (RFC 8288), if any."""
+    found = _NEXT_LINK.search(header or "")
+    return found.group(1) if found else None
 
 
 def compact(body: Mapping[str, Any]) -> dict[str, Any]:
