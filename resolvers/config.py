@@ -17,3 +17,5 @@ class ResolverConfig:
     """Most lots one genealogy trace (or recall impact) may hold."""
     genealogy_time_budget: float = 10.0
     """Seconds one genealogy walk may take before it stops, truncated."""
+    planner: bool = True
+    """Plan the upstream fetches of an operation before executing it (off: every field awaits its loader)."""
