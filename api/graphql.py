@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -77,6 +78,15 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
             raise ConnectionRejectionError({"message": f"Not authenticated: {exc}."}) from None
         self._apply(context, principal, None)
         return await super().on_ws_connect(context)
+
+    def encode_json(self, data: object) -> str:
+        """orjson: about ten times faster than the standard library on a 35 kB answer (docs/benchmarks.md). A str,
+        not bytes: strawberry sends bytes over a WebSocket as a binary frame, which GraphQL clients refuse. What
+        orjson cannot encode (an integer beyond 64 bits in a JSON scalar) goes through the standard library."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""
