@@ -8,7 +8,7 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from api.app import build_sources
+from api.adapters import open_sources
 from api.settings import SOURCES, Settings
 from bench.workloads import SHIPMENT, SHIPMENTS
 from resolvers.config import ResolverConfig
@@ -49,7 +49,7 @@ class Run:
 
     async def __call__(self, query: str, variables: dict[str, Any], *, planner: bool) -> tuple[Any, Context]:
         """One operation on fresh sources (fresh breakers and caches), as the gateway runs it."""
-        sources = build_sources(self.settings, dict.fromkeys(SOURCES, self.transport))
+        sources = open_sources(self.settings, dict.fromkeys(SOURCES, self.transport))
         try:
             ctx = Context(sources=sources, correlation_id="planner-test", config=ResolverConfig(planner=planner))
             result = await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
