@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from api.auth import mint
-from bench.harness import Server, http_request, markdown_table, measure_cpu, require_wrk, run_wrk, serve
+from bench.harness import http_request, markdown_table, measure_cpu, require_wrk, run_wrk, serve
+from bench.launch import Launched as Server
 from bench.workloads import Workload, sample_ids, workloads
 
 SYSTEMS = ("erp", "qms", "mes", "wms")
