@@ -44,6 +44,8 @@ class Loader(Generic[V]):
                 # operation's store answers it at once (the same error, no second call).
                 self._failed.update(dict.fromkeys(keys, exc))
                 raise
+            for key in keys:
+                self._failed.pop(key, None)  # answered since
             return [found.get(key, default) for key in keys]
 
         self._futures: dict[str, asyncio.Future[V]] = {}

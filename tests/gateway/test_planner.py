@@ -2,6 +2,7 @@
 paths, with and without it, and no more upstream requests. With it, the fields of a 50-shipment list are read from
 the operation's loaders without awaiting any."""
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -13,7 +14,9 @@ from api.settings import SOURCES, Settings
 from bench.workloads import SHIPMENT, SHIPMENTS
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
+from resolvers.hold_policy import HoldPolicy
 from schema import build_schema
+from sources.bundle import Sources
 from tests.conftest import Plant
 
 SCHEMA = build_schema()
@@ -42,6 +45,18 @@ def ids(manifest: dict[str, Any]) -> dict[str, Any]:
     return {"shipments": shipments, "order": manifest["orders"]["ready"][0]}
 
 
+@dataclass(frozen=True)
+class Reads:
+    """The services a read-only operation needs: sources and the resolvers' configuration."""
+
+    sources: Sources
+    config: ResolverConfig
+    holds: HoldPolicy = field(default_factory=HoldPolicy)
+    bus: None = None
+    store: None = None
+    dead_letters: None = None
+
+
 class Run:
     def __init__(self, plant: Starlette, settings: Settings) -> None:
         self.transport = httpx.ASGITransport(app=plant)
@@ -51,7 +66,7 @@ class Run:
         """One operation on fresh sources (fresh breakers and caches), as the gateway runs it."""
         sources = open_sources(self.settings, dict.fromkeys(SOURCES, self.transport))
         try:
-            ctx = Context(sources=sources, correlation_id="planner-test", config=ResolverConfig(planner=planner))
+            ctx = Context(Reads(sources, ResolverConfig(planner=planner)), "planner-test")
             result = await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
         finally:
             await sources.aclose()
