@@ -14,7 +14,7 @@ from api.settings import SOURCES, Settings
 from bench.workloads import SHIPMENT, SHIPMENTS
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from schema import build_schema
 from sources.bundle import Sources
 from tests.conftest import Plant
