@@ -3,9 +3,11 @@ context."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -57,6 +59,15 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
     async def render_graphql_ide(self, request: Request) -> Response:
         """GraphiQL from this package (api/graphiql.py), not strawberry's page, which loads it from a CDN."""
         return graphiql_page()
+
+    def encode_json(self, data: object) -> str:
+        """orjson: about ten times faster than the standard library on a 35 kB answer (docs/benchmarks.md). A str,
+        not bytes: strawberry sends bytes over a WebSocket as a binary frame, which GraphQL clients refuse. What
+        orjson cannot encode (an integer beyond 64 bits in a JSON scalar) goes through the standard library."""
+        try:
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def _apply(
         self, context: Context, principal: Principal, auth_error: str | None, dev_user: str | None = None

@@ -59,3 +59,6 @@ class ResolverConfig:
         default="https://id.gs1.org",
         metadata={"help": "the resolver host `Lot.digitalLink` names", "key": "gs1.resolver"},
     )
+    planner: bool = True
+    """Plan the upstream fetches of an operation before executing it (off: every field awaits its loader; the
+    planner's tests compare both). Not a setting."""
