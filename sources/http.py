@@ -106,6 +106,23 @@ class SourceClient:
     async def search(self, path: str, body: Mapping[str, Any]) -> Json:
         return await self._request("POST", path, route=path, json_body=dict(body))
 
+    async def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        route: str,
+        retry: bool,
+        headers: Mapping[str, str] | None = None,
+        decode: Callable[[int, bytes], Json] | None = None,
+    ) -> Json:
+        """A POST for adapters that speak an RPC protocol over HTTP (e.g. Tryton's JSON-RPC): ``retry`` only for
+        reads, ``headers`` such as a session, and ``decode`` to read the protocol's own errors from an answer
+        (raising from the error tree); the deadline, breaker, bulkhead and accounting are the same as for all."""
+        return await self._request(
+            "POST", path, route=route, json_body=dict(body), headers=dict(headers or {}), retry=retry, decode=decode
+        )
+
     # -- commands -----------------------------------------------------------------------------------------------
 
     async def command(self, path: str, body: Mapping[str, Any], *, idempotency_key: str, route: str) -> Json:
@@ -132,6 +149,7 @@ class SourceClient:
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         retry: bool = True,
+        decode: Callable[[int, bytes], Json] | None = None,
     ) -> Json:
         """One logical call: breaker check, then attempts (reads only are retried, with jittered backoff) inside
         one overall deadline and one bulkhead slot each."""
@@ -161,7 +179,10 @@ class SourceClient:
                                 )
                             finally:
                                 self._in_flight -= 1
-                        decoded = self._decode(status, content, method, route)
+                        if decode is None:
+                            decoded = self._decode(status, content, method, route)
+                        else:
+                            decoded = decode(status, content)
                         outcome = "ok"
                         return decoded
                     except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
