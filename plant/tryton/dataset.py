@@ -195,7 +195,7 @@ class _Loader:
     def _produce(self, raw: list[Any]) -> list[list[Any]]:
         """Three production levels; each production takes two or three input lots and makes one or two lots."""
         rest = self.size - len(raw)
-        plan = [("mix", "IM", rest * 2 // 5, 20.0), ("blend", "BL", rest // 5, 10.0), ("finished", "FG", 0, 5.0)]
+        plan = [("mix", "IM", rest * 3 // 10, 20.0), ("blend", "BL", rest // 6, 10.0), ("finished", "FG", 0, 5.0)]
         plan[2] = ("finished", "FG", rest - plan[0][2] - plan[1][2], 5.0)
         levels: list[list[Any]] = []
         inputs = raw
@@ -218,6 +218,8 @@ class _Loader:
         while serial < count:
             product = self.rng.choice(self.products[kind])
             pool = [lot for lot in inputs if self.stock[lot.number] >= take]
+            if len(pool) < 2:
+                break  # the level below is used up: fewer lots at this level
             chosen = self.rng.sample(pool, min(len(pool), self.rng.choice((2, 2, 3))))
             outs = min(count - serial, 2 if self.rng.random() < 0.2 else 1)
             production = Production(
@@ -290,8 +292,10 @@ class _Loader:
         plan = ["quotation", "cancelled", "confirmed-waiting", "assigned", "picked", "packed", "packed", "packed"]
         plan += ["packed-hold", "packed-hold2", "packed-pending", "packed-alert", "shipped", "done", "done"]
         plan += ["assigned"] * 4 + ["waiting"] * 2
-        spare = len(free) - sum(1 for step in plan if step not in ("quotation", "cancelled", "packed-pending"))
-        plan += ["packed", "assigned", "picked", "done", "quotation"] * max(0, (spare - 2) // 5)
+        own_lot = ("quotation", "cancelled", "packed-pending", "packed-alert")
+        spare = len(free) - sum(1 for step in plan if step not in own_lot)
+        plan += ["packed", "assigned", "picked", "done"] * max(0, spare // 4)
+        plan = plan[: len(own_lot) + len(free)]  # a small data set keeps the first steps, one free lot each
         sales = []
         for index, step in enumerate(plan):
             sale = Sale(party=self.customers[index % len(self.customers)], invoice_method="manual")

@@ -30,6 +30,10 @@ def prepare(server: TrytonServer, *, seed: int = 7, lots: int = 60) -> dict[str,
     server.home.mkdir(parents=True, exist_ok=True)
     key = cache_key("data", str(seed), str(lots), _loader_digest()) if server.sqlite else ""
     cached = cache_dir() / f"data-{key}.sqlite"
+    if not server.sqlite and manifest_file.exists():  # PostgreSQL keeps its data: loaded by an earlier run
+        server.write_config()
+        kept: dict[str, Any] = json.loads(manifest_file.read_text())
+        return kept
     if server.sqlite and cached.exists() and cached.with_suffix(".json").exists():
         server.write_config()
         shutil.copyfile(cached, server.db_file)

@@ -115,6 +115,8 @@ class TrytonServer:
     def _admin_init(self) -> None:
         if self.sqlite:
             self.db_file.touch()
+        else:
+            self._create_pg_database()
         password_file = self.home / "admin-password"
         password_file.write_text(ADMIN_PASSWORD)
         env = {**os.environ, "TRYTONPASSFILE": str(password_file)}
@@ -148,6 +150,15 @@ class TrytonServer:
                 return bool(response.status == 200)
         except (urllib.error.URLError, OSError):
             return False
+
+
+    def _create_pg_database(self) -> None:
+        """A fresh PostgreSQL database of this name (dropped first if it exists): trytond-admin needs it to exist."""
+        import psycopg
+
+        with psycopg.connect(f"{self.db_uri.rstrip('/')}/postgres", autocommit=True) as db:
+            db.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
+            db.execute(f'CREATE DATABASE "{self.database}" ENCODING \'UTF8\'')
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

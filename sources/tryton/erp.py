@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sources.cache import RecordCache
+from sources.errors import SourceRejected
 from sources.http import group_by
 from sources.records import (
     Customer,
@@ -123,7 +124,10 @@ class TrytonErp:
         """The sale fields to read; the credit fields only when ``sale_credit_limit`` is activated (asked once)."""
         if self._credit_limit is None:
             domain = [("name", "=", "sale_credit_limit"), ("state", "=", "activated")]
-            self._credit_limit = await self.rpc.search_count("ir.module", domain) > 0
+            try:
+                self._credit_limit = await self.rpc.search_count("ir.module", domain) > 0
+            except SourceRejected:  # a user who may not read the module list: no credit block is read
+                self._credit_limit = False
         return SALE_FIELDS + CREDIT_FIELDS if self._credit_limit else SALE_FIELDS
 
     def _order(self, r: Rows) -> SalesOrder:

@@ -51,7 +51,7 @@ class Tryton:
 @pytest.fixture(scope="session")
 def tryton(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Tryton]:
     server = TrytonServer(tmp_path_factory.mktemp("tryton"), port=free_port())
-    manifest = prepare(server, seed=7, lots=60)
+    manifest = prepare(server, seed=7, lots=100)
     process = server.start()
     proxy = CountingProxy(server.url).start()
     handle = Tryton(server, process, proxy, manifest)
