@@ -34,22 +34,22 @@ from api.settings import LimitSettings, Settings
 from api.subscriptions import StreamErrors
 from api.trusted import TrustedDocuments
 from api.webhooks import webhook_route
-from resolvers.cache_invalidation import keep_caches_fresh
 from resolvers.config import ResolverConfig
+from resolvers.events.cache_invalidation import keep_caches_fresh
 from resolvers.hold_policy import HoldPolicy
 from resolvers.pending_actions import PendingActionWorker
 from schema import ExtensionFactory, build_schema
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
 from sources.bus.sqlite import SqliteBus
+from sources.contract.erp import ErpSource
+from sources.contract.mes import MesSource
+from sources.contract.qms import QmsSource
+from sources.contract.wms import WmsSource
 from sources.deadletters import DeadLetterStore, RedisDeadLetters, SqliteDeadLetters
-from sources.erp import ErpSource
 from sources.http import CallStats, SourceClient
-from sources.mes import MesSource
-from sources.qms import QmsSource
 from sources.records import WarehouseStage
 from sources.store import SqliteStore, Store
-from sources.wms import WmsSource
 
 log = logging.getLogger("lotgraph")
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from api.metrics import Metrics
-from resolvers.shipment_readiness import decide
+from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStatus, DeadLetterStore
 from sources.records import Hold, HoldStatus, ShipmentFilter, ShipmentStatus, StockStatus, WarehouseStage

@@ -24,7 +24,7 @@ from resolvers.hold_policy import HoldPolicy
 from sources.bundle import Sources
 from sources.correlation import accept_correlation_id, current_correlation_id
 from sources.deadletters import DeadLetterStore
-from sources.events import EventBus
+from sources.ports import EventBus
 from sources.store import Store
 
 USER_HEADER = "X-User"

@@ -35,8 +35,9 @@ from strawberry.types import StreamExecutionResult
 from strawberry.types.graphql import OperationType
 
 from sources.bundle import Sources
-from sources.events import Event, EventBus
+from sources.bus.envelope import Event
 from sources.http import CallStats
+from sources.ports import EventBus
 from sources.resilience import BreakerState
 
 log = logging.getLogger("lotgraph.metrics")

@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.settings import WebhookSettings
-from resolvers.ingest import Outcome, ingest
+from resolvers.events.intake import Outcome, ingest
 from sources.bus.errors import BusError
 from sources.deadletters import DeadLetterUnavailable
 

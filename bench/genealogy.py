@@ -188,9 +188,9 @@ async def naive_trace(plant: Server, lot: str, depth: int) -> Naive:
     """The walk with one MES request per lot (each level's lots at once), then one QMS request per lot.
 
     Uses the gateway's own adapters (same client base, pool of 100) from this process, without GraphQL."""
+    from sources.contract.mes import MesSource
+    from sources.contract.qms import QmsSource
     from sources.http import SourceClient
-    from sources.mes import MesSource
-    from sources.qms import QmsSource
 
     mes = MesSource(SourceClient("mes", f"{plant.url}/mes", timeout=60))
     qms = QmsSource(SourceClient("qms", f"{plant.url}/qms", timeout=60))

@@ -10,7 +10,7 @@ from resolvers.hold_policy import HoldPolicy
 from resolvers.loaders import Loaders
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStore
-from sources.events import EventBus
+from sources.ports import EventBus
 from sources.store import Store
 
 

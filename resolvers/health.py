@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from resolvers.context import Context
+from sources.resilience import BreakerState as BreakerState  # schema shows it
 from sources.resilience import Health
 
 

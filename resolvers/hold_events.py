@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from resolvers.hold_outcomes import hold_to_dict
-from sources.events import BusinessKeys, Event, EventBus
+from sources.bus.envelope import BusinessKeys, Event
+from sources.ports import EventBus
 from sources.records import Hold, StockChange
 from sources.store import PendingAction, utc_now
 

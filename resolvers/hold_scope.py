@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from resolvers.context import Context
-from resolvers.genealogy import Limits, TraceDirection, TruncationReason, walk
+from resolvers.genealogy.model import Limits, TraceDirection, TruncationReason
+from resolvers.genealogy.walk import walk
 from sources.records import GenealogyEdge
 
 _ROOT = "\x00given lots"

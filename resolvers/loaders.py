@@ -9,12 +9,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from functools import cached_property
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from aiodataloader import DataLoader
 
 from resolvers.config import ResolverConfig
-from resolvers.shipment_readiness import Readiness, decide
 from sources.bundle import Sources
 from sources.records import (
     Customer,
@@ -64,24 +63,26 @@ class Loader(Generic[V]):
         self._loader.prime(key, value)
 
 
+class LoaderKind(Generic[V]):
+    """A loader a capability adds to every operation (readiness decisions, say): the capability builds it from
+    the operation's loaders, so this module need not import the capability."""
+
+    def __init__(self, build: Callable[[Loaders], Loader[V]]) -> None:
+        self.build = build
+
+
 class Loaders:
     def __init__(self, sources: Sources, config: ResolverConfig | None = None) -> None:
         self.sources = sources
         self.config = config or ResolverConfig()
+        self._added: dict[LoaderKind[Any], Loader[Any]] = {}
 
-    # decisions
-    @cached_property
-    def readiness(self) -> Loader[Readiness | None]:
-        """Readiness of shipments: every shipment the operation asks about is decided in one batch."""
-
-        async def shipments(ids: list[str]) -> dict[str, Shipment]:
-            return {s.id: s for s in await self.shipments.load_many(ids) if s is not None}
-
-        async def fetch(shipment_ids: list[str]) -> Mapping[str, Readiness | None]:
-            decided = await decide(self.sources, self.config.readiness_stage, shipment_ids, shipments)
-            return {r.shipment_id: r for r in decided}
-
-        return Loader(fetch, None)
+    def of(self, kind: LoaderKind[V]) -> Loader[V]:
+        """This operation's loader of ``kind``, built on first use."""
+        loader = self._added.get(kind)
+        if loader is None:
+            loader = self._added[kind] = kind.build(self)
+        return loader
 
     # ERP
     @cached_property

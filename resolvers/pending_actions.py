@@ -28,9 +28,10 @@ from resolvers import hold_events
 from resolvers.hold_outcomes import StockRelease
 from resolvers.hold_policy import HoldPolicy
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.correlation import set_correlation_id
 from sources.errors import NotFound, SourceError, SourceRejected
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 from sources.records import Disposition, HoldStatus, StockChange
 from sources.store import ActionKind, ActionStatus, PendingAction, Store, attempted, utc_now
 

@@ -15,7 +15,8 @@ from strawberry.extensions import SchemaExtension
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
-from schema.events import EventMutation, EventQuery, EventSubscription
+from schema.dead_letters import DeadLetterMutation, DeadLetterQuery
+from schema.events import EventQuery, EventSubscription
 from schema.federation import FederationSchema
 from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
@@ -23,7 +24,7 @@ from schema.holds import HoldMutation, HoldQuery
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
 from schema.sdl import print_sdl
-from schema.shared_results import SharedResults
+from schema.shared_results import shared_results
 
 ExtensionFactory = type[SchemaExtension] | Callable[[], SchemaExtension]
 
@@ -34,8 +35,9 @@ QUERIES: tuple[type, ...] = (
     HoldQuery,
     HealthQuery,
     EventQuery,
+    DeadLetterQuery,
 )
-MUTATIONS: tuple[type, ...] = (HoldMutation, EventMutation)
+MUTATIONS: tuple[type, ...] = (HoldMutation, DeadLetterMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (EventSubscription,)
 
 
@@ -58,5 +60,5 @@ def build_schema(extensions: Sequence[ExtensionFactory] = (), *, federation: boo
             mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
             subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
             extensions=list(extensions),
-            execution_context_class=SharedResults,
+            execution_context_class=shared_results(),
         )

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated, TypeAlias
 import strawberry
 from strawberry.types.nodes import SelectedField, Selection
 
-from resolvers import genealogy as walks
-from resolvers import recall
-from resolvers import trace as tracing
+from resolvers.genealogy import model as walks
+from resolvers.genealogy import recall
+from resolvers.genealogy import trace as tracing
 from resolvers.lots import LotRef
 from schema.enums import LotKind
 from schema.info import Info

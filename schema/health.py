@@ -7,16 +7,15 @@ from typing import TypeAlias
 
 import strawberry
 
-from resolvers.health import source_health
+from resolvers import health
 from schema.info import Info
-from sources import resilience
 
 strawberry.enum(
-    resilience.BreakerState,
+    health.BreakerState,
     description="CLOSED: calls go through; OPEN: calls fail at once with SOURCE_UNAVAILABLE; HALF_OPEN: one probe "
     "call decides.",
 )
-BreakerState: TypeAlias = resilience.BreakerState
+BreakerState: TypeAlias = health.BreakerState
 
 
 @strawberry.type(description="One upstream system as this gateway replica sees it.")
@@ -52,5 +51,5 @@ class HealthQuery:
                 in_flight=h.in_flight,
                 max_concurrency=h.max_concurrency,
             )
-            for h in source_health(info.context)
+            for h in health.source_health(info.context)
         ]

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 import strawberry
 
 from resolvers import lots as lot_resolvers
-from resolvers import trace as trace_resolvers
-from resolvers.genealogy import TraceDirection
+from resolvers.genealogy import trace as trace_resolvers
+from resolvers.genealogy.model import TraceDirection
 from resolvers.lots import LotRef
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info

@@ -7,10 +7,11 @@ from typing import TypeAlias
 
 import strawberry
 
-from resolvers import readiness as rules
 from resolvers.errors import InputError
 from resolvers.paging import MAX_IDS
-from resolvers.shipment_readiness import Observation, Readiness
+from resolvers.readiness import model as rules
+from resolvers.readiness.model import Observation, Readiness
+from resolvers.readiness.service import readiness_of
 from schema.enums import WarehouseStage
 from schema.info import Info
 
@@ -104,8 +105,7 @@ def _observation(o: Observation) -> SourceObservation:
 
 
 async def load_readiness(info: Info, shipment_ids: list[str]) -> list[ShipmentReadiness]:
-    decided = await info.context.loaders.readiness.load_many(shipment_ids)
-    return [ShipmentReadiness.of(r) for r in decided if r is not None]
+    return [ShipmentReadiness.of(r) for r in await readiness_of(info.context, shipment_ids)]
 
 
 @strawberry.type

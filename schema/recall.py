@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import recall
+from resolvers.genealogy import recall
 from schema.enums import LotDisposition, StockStatus
 from schema.genealogy import GenealogyCycle, Truncation
 from schema.lot import Lot, StockRecord
 from schema.master import Customer
 from schema.order import SalesOrder
 from schema.shipment import Shipment
-from sources.errors import SourceError
 
 
 @strawberry.type(description="A lot the recalled lot went into (or the recalled lot itself, at depth 0).")
@@ -96,11 +95,6 @@ class RecallSourceError:
     message: str
 
 
-def _check(error: SourceError | None) -> None:
-    if error is not None:
-        raise error
-
-
 @strawberry.type(
     description="Totals of a recall impact. A total whose source could not answer is null, with its error."
 )
@@ -111,49 +105,49 @@ class RecallTotals:
 
     @strawberry.field(description="Affected lots by disposition (QMS); lots the QMS does not know are not counted.")
     def by_disposition(self) -> list[DispositionCount] | None:
-        _check(self.impact.quality_error)
+        recall.answered(self.impact.quality_error)
         return [DispositionCount(disposition=d, lots=n) for d, n in self.impact.by_disposition().items()]
 
     @strawberry.field(description="Affected lots with any stock on hand (WMS).")
     def lots_with_stock(self) -> int | None:
-        _check(self.impact.stock_error)
+        recall.answered(self.impact.stock_error)
         return sum(1 for lot in self.impact.lots if lot.stock)
 
     @strawberry.field(description="Stock on hand of affected lots by status and unit (WMS).")
     def stock(self) -> list[StockTotal] | None:
-        _check(self.impact.stock_error)
+        recall.answered(self.impact.stock_error)
         return [
             StockTotal(status=t.status, uom=t.uom, quantity=t.quantity, lots=t.lots) for t in self.impact.stock_totals()
         ]
 
     @strawberry.field(description="Shipped shipments carrying affected lots (ERP).")
     def shipped_shipments(self) -> int | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return len(self.impact.shipped)
 
     @strawberry.field(description="Shipments not yet shipped (PLANNED, IN_PROGRESS) carrying affected lots (ERP).")
     def pending_shipments(self) -> int | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return len(self.impact.pending)
 
     @strawberry.field(description="Quantity of affected lots shipped, by unit (ERP lot assignments).")
     def shipped_quantity(self) -> list[QuantityTotal] | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return [QuantityTotal(uom=t.uom, quantity=t.quantity) for t in self.impact.shipped_quantities()]
 
     @strawberry.field(description="Customers that received or are due to receive affected lots (ERP).")
     def customers(self) -> int | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return len(self.impact.customers)
 
     @strawberry.field(description="Customers that received affected lots (ERP).")
     def customers_shipped_to(self) -> int | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return sum(1 for c in self.impact.customers if c.shipped)
 
     @strawberry.field(description="Open orders (CREATED, RELEASED) with shipments carrying affected lots (ERP).")
     def open_orders(self) -> int | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return len(self.impact.open_orders)
 
 
@@ -175,7 +169,7 @@ class RecallImpact:
 
     @strawberry.field(description="Shipped shipments carrying affected lots (ERP), by id.")
     def shipped_shipments(self) -> list[RecallShipment] | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return [RecallShipment.of(hit) for hit in self.impact.shipped]
 
     @strawberry.field(
@@ -183,17 +177,17 @@ class RecallImpact:
         "Cancelled shipments are left out."
     )
     def pending_shipments(self) -> list[RecallShipment] | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return [RecallShipment.of(hit) for hit in self.impact.pending]
 
     @strawberry.field(description="Customers that received or are due to receive affected lots (ERP).")
     def customers(self) -> list[RecallCustomer] | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return [RecallCustomer.of(hit) for hit in self.impact.customers]
 
     @strawberry.field(description="Open orders (CREATED, RELEASED) with shipments carrying affected lots (ERP).")
     def open_orders(self) -> list[SalesOrder] | None:
-        _check(self.impact.erp_error)
+        recall.answered(self.impact.erp_error)
         return [SalesOrder.of(order) for order in self.impact.open_orders]
 
     @classmethod

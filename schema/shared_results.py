@@ -5,6 +5,9 @@ fields are plain attributes (no resolver reads the context: ``Shareable``), the 
 the operation and its variables. ``SharedResults`` remembers the last results by that key, so 1,000 subscribers
 of ``holdEvents { cursor type payload }`` cost one execution per event, not 1,000. Anything else (another root
 type, an asynchronous result, an error) is executed as usual.
+
+The memo belongs to one schema: ``shared_results()`` makes an execution context class with a memo of its own, so
+two schemas in one process (the gateway's, a test's) never see each other's results.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from typing import Any
+from typing import Any, ClassVar
 
 from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
@@ -21,16 +24,42 @@ MEMO_SIZE = 1024
 
 
 class Shareable:
-    """Marks a subscription payload type whose fields depend on nothing but the payload itself."""
+    """Marks a subscription payload type whose fields depend on nothing but the record it was built from: payloads
+    built from the same record (one per subscriber) share one execution."""
 
     __slots__ = ()
 
+    def shared_from(self) -> object:
+        """The record this payload was built from (the payload itself unless a type says otherwise)."""
+        return self
 
-_memo: OrderedDict[tuple[int, str, int], tuple[Any, Any, ExecutionResult]] = OrderedDict()
-_lock = threading.Lock()
+
+class ResultMemo:
+    """The last ``MEMO_SIZE`` results, by operation, variables and record. The operation and record are kept with
+    each result, so their ids cannot be reused while it is remembered."""
+
+    def __init__(self, size: int = MEMO_SIZE) -> None:
+        self.size = size
+        self._results: OrderedDict[tuple[int, str, int], tuple[Any, object, ExecutionResult]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, operation: Any, variables: str, record: object) -> ExecutionResult | None:
+        with self._lock:
+            found = self._results.get((id(operation), variables, id(record)))
+        if found is not None and found[0] is operation and found[1] is record:
+            return found[2]
+        return None
+
+    def put(self, operation: Any, variables: str, record: object, result: ExecutionResult) -> None:
+        with self._lock:
+            self._results[(id(operation), variables, id(record))] = (operation, record, result)
+            while len(self._results) > self.size:
+                self._results.popitem(last=False)
 
 
 class SharedResults(StrawberryGraphQLCoreExecutionContext):
+    memo: ClassVar[ResultMemo]
+
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value
         if not isinstance(payload, Shareable) or self.operation.operation is not OperationType.SUBSCRIPTION:
@@ -39,15 +68,20 @@ class SharedResults(StrawberryGraphQLCoreExecutionContext):
             variables = json.dumps(self.variable_values, sort_keys=True, default=str)
         except (TypeError, ValueError):
             return super().execute_operation(serially)
-        key = (id(self.operation), variables, id(payload))
-        with _lock:
-            found = _memo.get(key)
-        if found is not None and found[0] is self.operation and found[1] is payload:
-            return found[2]
+        record = payload.shared_from()
+        found = self.memo.get(self.operation, variables, record)
+        if found is not None:
+            return found
         result = super().execute_operation(serially)
         if isinstance(result, ExecutionResult) and not result.errors:
-            with _lock:  # the operation and payload are kept, so their ids cannot be reused while memoized
-                _memo[key] = (self.operation, payload, result)
-                while len(_memo) > MEMO_SIZE:
-                    _memo.popitem(last=False)
+            self.memo.put(self.operation, variables, record, result)
         return result
+
+
+def shared_results() -> type[SharedResults]:
+    """An execution context class with a memo of its own, for one schema."""
+
+    class OneSchema(SharedResults):
+        memo = ResultMemo()
+
+    return OneSchema

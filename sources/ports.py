@@ -1,17 +1,18 @@
 """The ports: what the gateway asks of each kind of system, whatever system plays it.
 
 Resolvers, the readiness rules, the genealogy walk and hold orchestration see only these protocols and the plain
-records of ``sources/records.py``. Each kind of upstream has its adapters: the HTTP contract of docs/sources.md
-(``sources/erp.py``, ``qms.py``, ``mes.py``, ``wms.py``) is the first; others (an ERP such as Tryton, an EPCIS
-repository for genealogy) implement the same protocols. Every read takes many ids and answers in one batched call
-per kind where the system allows it; every command carries the gateway's idempotency key.
+records of ``sources/records.py``. Each kind of upstream has its adapters in a package of its own: the HTTP
+contract of docs/sources.md (``sources/contract/``) is the first; others (an ERP such as Tryton, an EPCIS
+repository for genealogy) implement the same protocols beside it. Every read takes many ids and answers in one
+batched call per kind where the system allows it; every command carries the gateway's idempotency key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
+from sources.bus.envelope import Event
 from sources.records import (
     Customer,
     Deviation,
@@ -152,3 +153,24 @@ class WmsPort(Upstream, Protocol):
         ...
 
     async def unblock_stock(self, lot_id: str, *, reference: str | None, idempotency_key: str) -> StockChange: ...
+
+
+class EventBus(Protocol):
+    """The event log every producer and consumer uses: the bus assigns the cursor, keeps the event durably and
+    hands it to every subscriber, on every replica. Consumers ``subscribe`` with the cursor of the last event they
+    saw (or None for live only) and get what they missed, in order, then live events, with no gap and no
+    duplicate (DESIGN.md rule 5)."""
+
+    async def publish(self, event: Event) -> Event:
+        """Append durably and fan out; returns the event with its cursor. A repeated ``source_event_id`` is
+        appended once: the first event is returned again."""
+        ...
+
+    def subscribe(self, after: str | None = None) -> AsyncIterator[Event]:
+        """Events after ``after`` (all retained ones when it is the empty string, only new ones when None), then
+        live events, in order, until the consumer stops iterating."""
+        ...
+
+    async def head(self) -> str:
+        """The cursor of the newest event in the log ("" when it is empty)."""
+        ...

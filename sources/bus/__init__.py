@@ -4,5 +4,6 @@
   process (one replica);
 - ``sources.bus.redis.RedisBus``: Redis Streams, one reader task per replica (several replicas).
 
-Both implement ``sources.events.EventBus`` with the same replay-then-live subscription (``sources.bus.fanout``).
+Both implement ``sources.ports.EventBus`` with the same replay-then-live subscription (``sources.bus.fanout``);
+``sources.bus.envelope`` is what every event carries.
 """

@@ -7,7 +7,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sources.events import BusinessKeys, Event
+from sources.bus.envelope import BusinessKeys, Event
 
 
 def encode(event: Event) -> str:

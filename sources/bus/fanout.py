@@ -17,8 +17,8 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from sources.bus.envelope import Event
 from sources.bus.errors import SlowSubscriber
-from sources.events import Event
 
 REPLAY_PAGE = 500
 

@@ -26,9 +26,9 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 
 from sources.bus.codec import decode, encode, with_cursor
+from sources.bus.envelope import Event
 from sources.bus.errors import BusUnavailable, CursorExpired, InvalidCursor
 from sources.bus.fanout import FanOut, replay_then_live
-from sources.events import Event
 
 log = logging.getLogger("lotgraph.bus")
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from sources.bus.codec import decode, encode, with_cursor
+from sources.bus.envelope import Event
 from sources.bus.errors import InvalidCursor
 from sources.bus.fanout import FanOut, replay_then_live
-from sources.events import Event
 
 T = TypeVar("T")
 

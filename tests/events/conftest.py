@@ -19,7 +19,7 @@ import redis
 import redis.asyncio as aioredis
 
 from plant.generator import generate
-from sources.events import BusinessKeys, Event
+from sources.bus.envelope import BusinessKeys, Event
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DEADLINE = 10.0

@@ -26,7 +26,7 @@ from api.servers import bind
 from api.settings import SOURCES, Settings, load_settings
 from plant.app import create_plant_app
 from plant.webhooks import WebhookTarget, sign
-from sources.events import Event
+from sources.bus.envelope import Event
 
 SECRET = "events-test-secret-0123456789"
 DEADLINE = 20.0

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from resolvers.event_catalog import CATALOG, versions_of
-from sources.events import EVENT_TYPES
+from resolvers.events.catalog import CATALOG, versions_of
+from sources.bus.envelope import EVENT_TYPES
 from tests.conftest import Gateway
 
 DOC = Path(__file__).parents[2] / "docs" / "events.md"

@@ -8,10 +8,12 @@ from typing import Any
 
 import pytest
 
-from resolvers import json_schema
-from resolvers.event_catalog import CATALOG, EventKind, current_version, schema_of
-from resolvers.events import MalformedEvent, Watch, hold_filter, normalize, stale, status_filter
-from sources.events import EVENT_TYPES, BusinessKeys, Event
+from resolvers.events import json_schema
+from resolvers.events.cache_invalidation import stale
+from resolvers.events.catalog import CATALOG, EventKind, current_version, schema_of
+from resolvers.events.filters import Watch, hold_filter, status_filter
+from resolvers.events.normalize import MalformedEvent, normalize
+from sources.bus.envelope import EVENT_TYPES, BusinessKeys, Event
 from tests.events.live import hold_body, outbox_event
 
 

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from sources.bus.envelope import BusinessKeys, Event
 from sources.bus.errors import InvalidCursor, SlowSubscriber
 from sources.bus.sqlite import SqliteBus
-from sources.events import BusinessKeys, Event
 
 DEADLINE = 5.0
 

@@ -9,7 +9,8 @@ from collections.abc import Callable, Mapping, Sequence
 import pytest
 
 from resolvers.errors import InputError
-from resolvers.genealogy import Limits, Trace, TraceDirection, TruncationReason, find_cycles, walk
+from resolvers.genealogy.model import Limits, Trace, TraceDirection, TruncationReason
+from resolvers.genealogy.walk import find_cycles, walk
 from sources.errors import SourceUnavailable
 from sources.records import GenealogyEdge
 

@@ -21,8 +21,8 @@ from api.app import create_app
 from api.settings import SOURCES, Settings, load_settings
 from plant.app import create_plant_app
 from plant.generator import generate
+from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
-from sources.events import Event
 from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
 
 REDIS_URL = "redis://127.0.0.1:6379/3"

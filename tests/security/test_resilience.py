@@ -11,10 +11,10 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from sources.contract.wms import WmsSource
 from sources.errors import SourceProtocolError, SourceUnavailable
 from sources.http import SourceClient
 from sources.resilience import BreakerState, ResiliencePolicy
-from sources.wms import WmsSource
 from tests.conftest import PLANT, Plant
 
 

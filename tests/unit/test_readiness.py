@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from resolvers.readiness import BlockerCode, CheckStatus, ReadinessInputs, ReadinessStatus, evaluate
+from resolvers.readiness.model import BlockerCode, CheckStatus, ReadinessInputs, ReadinessStatus
+from resolvers.readiness.rules import evaluate
 from sources import records as r
 from sources.errors import SourceProtocolError, SourceUnavailable
 

@@ -6,10 +6,10 @@ import json
 import httpx
 import pytest
 
+from sources.contract.mes import MesSource
 from sources.correlation import set_correlation_id
 from sources.errors import NotFound, SourceProtocolError, SourceRejected, SourceUnavailable
 from sources.http import CallStats, SourceClient
-from sources.mes import MesSource
 
 
 def client(handler: httpx.MockTransport, timeout: float = 1.0, calls: list[CallStats] | None = None) -> SourceClient:

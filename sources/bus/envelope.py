@@ -1,18 +1,15 @@
-"""The canonical event envelope (DESIGN.md rule 4) and the bus interface every producer and consumer uses.
+"""The canonical event envelope (DESIGN.md rule 4): what every event carries, whoever produced it.
 
-Producers (webhooks in, lotgraph's own mutations) build an ``Event`` and ``publish`` it; the bus assigns the
-cursor, keeps the event durably and hands it to every subscriber, on every replica. Consumers ``subscribe`` with
-the cursor of the last event they saw (or None for live only) and get what they missed, in order, then live
-events, with no gap and no duplicate (rule 5).
+Producers (webhooks in, lotgraph's own mutations) build an ``Event`` and publish it on the bus
+(``sources.ports.EventBus``), which assigns its cursor.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 EVENT_TYPES = (
     "HoldPlaced",
@@ -53,19 +50,3 @@ class Event:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cursor: str | None = None  # assigned by the bus when the event is appended
-
-
-class EventBus(Protocol):
-    async def publish(self, event: Event) -> Event:
-        """Append durably and fan out; returns the event with its cursor. A repeated ``source_event_id`` is
-        appended once: the first event is returned again."""
-        ...
-
-    def subscribe(self, after: str | None = None) -> AsyncIterator[Event]:
-        """Events after ``after`` (all retained ones when it is the empty string, only new ones when None), then
-        live events, in order, until the consumer stops iterating."""
-        ...
-
-    async def head(self) -> str:
-        """The cursor of the newest event in the log ("" when it is empty)."""
-        ...

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 
 from resolvers.context import Context
 from resolvers.errors import InputError
-from resolvers.events import EventFilter, Watch, hold_filter, status_filter
+from resolvers.events.filters import EventFilter, Watch, hold_filter, status_filter
 from resolvers.paging import MAX_IDS
-from resolvers.readiness import ReadinessStatus
-from resolvers.shipment_readiness import Readiness, readiness_of
+from resolvers.readiness.model import Readiness, ReadinessStatus
+from resolvers.readiness.service import readiness_of
+from sources.bus.envelope import EVENT_TYPES, Event
 from sources.bus.errors import BusError, InvalidCursor
 from sources.errors import SourceUnavailable
-from sources.events import EVENT_TYPES, Event, EventBus
+from sources.ports import EventBus
 
 MAX_WATCHED_SHIPMENTS = 100
 DEBOUNCE_SECONDS = 0.05

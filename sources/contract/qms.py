@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from sources import parse
+from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Deviation, DeviationStatus, Disposition, Hold, HoldStatus, Page, QualityLot
 from sources.resilience import Health

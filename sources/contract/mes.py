@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sources import parse
 from sources.cache import RecordCache
+from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health

@@ -12,55 +12,28 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, TypeVar
+from typing import TypeVar
 
-from resolvers.readiness import (
+from resolvers.context import Context
+from resolvers.loaders import Loader, LoaderKind, Loaders
+from resolvers.readiness.model import (
     Blocker,
     BlockerCode,
     Check,
     CheckStatus,
     Fetched,
+    Observation,
+    Readiness,
     ReadinessInputs,
     ReadinessStatus,
-    evaluate,
 )
+from resolvers.readiness.rules import evaluate
 from sources.bundle import Sources
 from sources.errors import SourceError
 from sources.records import DeviationStatus, HoldStatus, Shipment, WarehouseStage
 
-if TYPE_CHECKING:
-    from resolvers.context import Context
-
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What one source contributed to a decision: when it answered, how long its slowest call took."""
-
-    source: str
-    fetched_at: datetime | None
-    latency_ms: float | None
-    from_cache: bool
-    ok: bool
-    error: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Readiness:
-    shipment_id: str
-    status: ReadinessStatus
-    blockers: list[Blocker]
-    checks: list[Check]
-    evaluated_at: datetime
-    required_stage: WarehouseStage
-    observations: list[Observation]
-
-    @property
-    def ready(self) -> bool:
-        return self.status is ReadinessStatus.READY
 
 
 class _Observer:
@@ -102,9 +75,25 @@ class _Observer:
 ShipmentFetch = Callable[[list[str]], Awaitable[dict[str, Shipment]]]
 
 
+def _loader(loaders: Loaders) -> Loader[Readiness | None]:
+    """Every shipment an operation asks about is decided in one batch, over shipments the operation has loaded."""
+
+    async def shipments(ids: list[str]) -> dict[str, Shipment]:
+        return {s.id: s for s in await loaders.shipments.load_many(ids) if s is not None}
+
+    async def fetch(shipment_ids: list[str]) -> dict[str, Readiness | None]:
+        decided = await decide(loaders.sources, loaders.config.readiness_stage, shipment_ids, shipments)
+        return {r.shipment_id: r for r in decided}
+
+    return Loader(fetch, None)
+
+
+READINESS = LoaderKind(_loader)
+
+
 async def readiness_of(ctx: Context, shipment_ids: Sequence[str]) -> list[Readiness]:
     """The readiness of each shipment, in the order asked, through this operation's loaders."""
-    decided = await ctx.loaders.readiness.load_many(list(shipment_ids))
+    decided = await ctx.loaders.of(READINESS).load_many(list(shipment_ids))
     return [r for r in decided if r is not None]
 
 

@@ -1,5 +1,5 @@
-"""Events as plain data: webhook bodies normalized into the canonical envelope, subscription filters, and the
-cache entries an event makes stale. Pure functions: no I/O, no clock but the one passed in.
+"""Normalisation: a webhook body becomes the canonical event envelope, or ``MalformedEvent`` says why not. Pure: no
+I/O, no clock.
 
 A webhook body (what a source system sends to ``/webhooks/{source}``) is one event of its outbox::
 
@@ -14,14 +14,13 @@ kept in the payload.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from resolvers import json_schema
-from resolvers.event_catalog import schema_of
-from sources.events import BusinessKeys, Event
+from resolvers.events import json_schema
+from resolvers.events.catalog import HOLD_TYPES, schema_of
+from sources.bus.envelope import BusinessKeys, Event
 
 SOURCE_TYPES: Mapping[str, frozenset[str]] = {
     "erp": frozenset({"OrderStatusChanged", "ShipmentStatusChanged"}),
@@ -31,7 +30,6 @@ SOURCE_TYPES: Mapping[str, frozenset[str]] = {
 }
 """What each source system may send."""
 
-HOLD_TYPES = frozenset({"HoldPlaced", "HoldReleased"})
 FACT_IDS = HOLD_TYPES
 """Types whose events are one fact however they arrive: their source event id is ``<type>:<hold id>``, as
 lotgraph's own hold commands publish them, so a hold placed through lotgraph is one event, not two."""
@@ -140,91 +138,3 @@ def _keys(raw: Any) -> tuple[BusinessKeys, dict[str, str]]:
             extra[name] = value
     unique = {kind: tuple(dict.fromkeys(ids)) for kind, ids in found.items()}
     return BusinessKeys(**unique), extra
-
-
-# -- filters -----------------------------------------------------------------------------------------------------
-
-EventFilter = Callable[[Event], bool]
-
-
-def hold_filter(lot_ids: Collection[str] | None, plant: str | None) -> EventFilter:
-    """Hold placed and released events, of these lots (any when None) in this plant (any when None)."""
-    lots = frozenset(lot_ids) if lot_ids is not None else None
-
-    def matches(event: Event) -> bool:
-        if event.type not in HOLD_TYPES:
-            return False
-        if plant is not None and event.plant != plant:
-            return False
-        return lots is None or not lots.isdisjoint(event.keys.lot_ids)
-
-    return matches
-
-
-def status_filter(
-    types: Collection[str] | None,
-    lot_ids: Collection[str] | None,
-    order_ids: Collection[str] | None,
-    shipment_ids: Collection[str] | None,
-) -> EventFilter:
-    """Events of these types (any when None) that concern any of the lots, orders or shipments given (any event
-    when none of the three is given)."""
-    kinds = frozenset(types) if types is not None else None
-    lots, orders, shipments = (frozenset(ids or ()) for ids in (lot_ids, order_ids, shipment_ids))
-    every = lot_ids is None and order_ids is None and shipment_ids is None
-
-    def matches(event: Event) -> bool:
-        if kinds is not None and event.type not in kinds:
-            return False
-        if every:
-            return True
-        keys = event.keys
-        return not (
-            lots.isdisjoint(keys.lot_ids)
-            and orders.isdisjoint(keys.order_ids)
-            and shipments.isdisjoint(keys.shipment_ids)
-        )
-
-    return matches
-
-
-# -- what an event makes stale, what it touches ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Stale:
-    """Cached records an event may have changed: MES lot master records, ERP products and customers."""
-
-    lot_ids: tuple[str, ...]
-    product_ids: tuple[str, ...]
-    customer_ids: tuple[str, ...]
-
-
-def stale(event: Event) -> Stale:
-    customer = event.payload.get("customer_id")
-    return Stale(
-        lot_ids=event.keys.lot_ids,
-        product_ids=event.keys.item_ids,
-        customer_ids=(customer,) if isinstance(customer, str) else (),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Watch:
-    """What a shipment's readiness depends on: the shipment, its order, and the lots allocated or assigned to it."""
-
-    shipment_ids: frozenset[str]
-    order_ids: frozenset[str]
-    lot_ids: frozenset[str]
-
-    @staticmethod
-    def of(shipment_ids: Iterable[str], order_ids: Iterable[str], lot_ids: Iterable[str]) -> Watch:
-        return Watch(frozenset(shipment_ids), frozenset(order_ids), frozenset(lot_ids))
-
-    def touched_by(self, event: Event) -> bool:
-        keys = event.keys
-        return not (
-            self.shipment_ids.isdisjoint(keys.shipment_ids)
-            and self.order_ids.isdisjoint(keys.order_ids)
-            and self.lot_ids.isdisjoint(keys.lot_ids)
-        )

@@ -1,20 +1,11 @@
-"""Shipment readiness: one fail-closed decision over ERP, QMS and WMS records (DESIGN.md rule 1).
-
-``evaluate`` is a pure function: it takes the records (or the error that stood in for them) and returns every
-check, every blocker and the status. A shipment is READY only when every check ran on fresh data and passed; a
-check whose source could not answer is NOT_RUN, adds a SOURCE_UNAVAILABLE blocker naming the source, and makes
-the status UNKNOWN — never READY. Checks whose sources did answer are still evaluated and reported.
-"""
+"""Each readiness check: the records it reads in, the blockers it finds out (none when it passes). Pure functions,
+run by ``resolvers.readiness.rules.evaluate`` only on inputs their sources answered."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from enum import Enum
-from typing import TypeAlias, TypeVar
 
-from sources.errors import SourceError
+from resolvers.readiness.model import Blocker, BlockerCode
 from sources.records import (
     Customer,
     Deviation,
@@ -33,155 +24,13 @@ from sources.records import (
     WarehouseStage,
 )
 
-T = TypeVar("T")
-Fetched: TypeAlias = T | SourceError
-"""A record as fetched, or the error that stood in for it."""
-
 QUANTITY_TOLERANCE = 1e-6
-
-
-class ReadinessStatus(Enum):
-    READY = "READY"
-    NOT_READY = "NOT_READY"
-    UNKNOWN = "UNKNOWN"
-
-
-class CheckStatus(Enum):
-    PASSED = "PASSED"
-    FAILED = "FAILED"
-    NOT_RUN = "NOT_RUN"
-
-
-class BlockerCode(Enum):
-    SHIPMENT_NOT_FOUND = "SHIPMENT_NOT_FOUND"
-    SHIPMENT_NOT_OPEN = "SHIPMENT_NOT_OPEN"
-    ORDER_NOT_RELEASED = "ORDER_NOT_RELEASED"
-    CREDIT_BLOCK = "CREDIT_BLOCK"
-    DELIVERY_BLOCK = "DELIVERY_BLOCK"
-    LOT_NOT_RELEASED = "LOT_NOT_RELEASED"
-    LOT_ON_HOLD = "LOT_ON_HOLD"
-    OPEN_DEVIATION = "OPEN_DEVIATION"
-    COA_MISSING = "COA_MISSING"
-    LOT_EXPIRED = "LOT_EXPIRED"
-    STOCK_BLOCKED = "STOCK_BLOCKED"
-    ALLOCATION_INCOMPLETE = "ALLOCATION_INCOMPLETE"
-    PICKING_INCOMPLETE = "PICKING_INCOMPLETE"
-    NOT_STAGED = "NOT_STAGED"
-    SOURCE_UNAVAILABLE = "SOURCE_UNAVAILABLE"
-
-
-@dataclass(frozen=True, slots=True)
-class Blocker:
-    code: BlockerCode
-    source: str
-    message: str
-    lot_id: str | None = None
-    order_id: str | None = None
-    line_no: int | None = None
-    since: datetime | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    name: str
-    source: str
-    status: CheckStatus
-    detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class ReadinessInputs:
-    """Everything the rules look at, each as fetched or as the error that stood in for it."""
-
-    shipment: Shipment
-    order: Fetched[SalesOrder | None]
-    products: Fetched[dict[str, Product]]
-    customer: Fetched[Customer | None]
-    quality: Fetched[dict[str, QualityLot]]
-    holds: Fetched[dict[str, list[Hold]]]
-    deviations: Fetched[dict[str, list[Deviation]]]
-    progress: Fetched[ShipmentProgress | None]
-    today: date
-    required_stage: WarehouseStage = WarehouseStage.STAGED
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    status: ReadinessStatus
-    blockers: list[Blocker]
-    checks: list[Check]
-
-
-@dataclass
-class _Rules:
-    """Collects checks and blockers while the rules run."""
-
-    checks: list[Check] = field(default_factory=list)
-    blockers: list[Blocker] = field(default_factory=list)
-    unavailable: dict[str, SourceError] = field(default_factory=dict)
-
-    def run(self, name: str, source: str, inputs: Iterable[object], rule: Callable[[], list[Blocker]]) -> None:
-        errors = [i for i in inputs if isinstance(i, SourceError)]
-        if errors:
-            self.checks.append(Check(name, source, CheckStatus.NOT_RUN, errors[0].message))
-            for error in errors:
-                self.unavailable.setdefault(error.source, error)
-            return
-        found = rule()
-        self.blockers.extend(found)
-        if found:
-            detail = "; ".join(dict.fromkeys(b.message for b in found))
-            self.checks.append(Check(name, source, CheckStatus.FAILED, detail))
-        else:
-            self.checks.append(Check(name, source, CheckStatus.PASSED, "ok"))
-
-
-def evaluate(i: ReadinessInputs) -> Decision:
-    s = i.shipment
-    lot_ids = s.lot_ids
-    rules = _Rules()
-
-    rules.run("shipment_open", "erp", [], lambda: _shipment_open(s))
-    rules.run("order_released", "erp", [i.order], lambda: _order_released(s, _ok(i.order)))
-    rules.run("no_credit_block", "erp", [i.order], lambda: _no_credit_block(_ok(i.order)))
-    rules.run("no_delivery_block", "erp", [i.order], lambda: _no_delivery_block(_ok(i.order)))
-    rules.run("lots_assigned", "erp", [], lambda: _lots_assigned(s))
-    rules.run("lots_released", "qms", [i.quality], lambda: _lots_released(lot_ids, _ok(i.quality)))
-    rules.run("no_active_hold", "qms", [i.holds, i.quality], lambda: _no_hold(lot_ids, _ok(i.holds), _ok(i.quality)))
-    rules.run("no_open_deviation", "qms", [i.deviations], lambda: _no_deviation(lot_ids, _ok(i.deviations)))
-    rules.run("not_expired", "qms", [i.quality], lambda: _not_expired(lot_ids, _ok(i.quality), i.today))
-    rules.run(
-        "certificate_on_file",
-        "qms",
-        [i.quality, i.products, i.customer],
-        lambda: _certificates(s, _ok(i.quality), _ok(i.products), _ok(i.customer)),
-    )
-    rules.run("allocation_complete", "wms", [i.progress], lambda: _allocation_complete(s, _ok(i.progress)))
-    rules.run("stock_unrestricted", "wms", [i.progress], lambda: _stock_unrestricted(_ok(i.progress)))
-    rules.run("warehouse_stage", "wms", [i.progress], lambda: _stage_reached(_ok(i.progress), i.required_stage))
-
-    for source, error in rules.unavailable.items():
-        rules.blockers.append(
-            Blocker(BlockerCode.SOURCE_UNAVAILABLE, source, f"{error.message}: readiness cannot be decided")
-        )
-    if rules.unavailable:
-        status = ReadinessStatus.UNKNOWN
-    elif rules.blockers:
-        status = ReadinessStatus.NOT_READY
-    else:
-        status = ReadinessStatus.READY
-    return Decision(status, rules.blockers, rules.checks)
-
-
-def _ok(value: Fetched[T]) -> T:
-    assert not isinstance(value, SourceError)  # the caller checked: rules run only on fetched inputs
-    return value
 
 
 # -- ERP ---------------------------------------------------------------------------------------------------------
 
 
-def _shipment_open(s: Shipment) -> list[Blocker]:
+def shipment_open(s: Shipment) -> list[Blocker]:
     if s.status in (ShipmentStatus.PLANNED, ShipmentStatus.IN_PROGRESS):
         return []
     return [
@@ -195,7 +44,7 @@ def _shipment_open(s: Shipment) -> list[Blocker]:
     ]
 
 
-def _order_released(s: Shipment, order: SalesOrder | None) -> list[Blocker]:
+def order_released(s: Shipment, order: SalesOrder | None) -> list[Blocker]:
     if order is None:
         return [
             Blocker(BlockerCode.ORDER_NOT_RELEASED, "erp", f"Order {s.order_id} is not in the ERP", order_id=s.order_id)
@@ -212,7 +61,7 @@ def _order_released(s: Shipment, order: SalesOrder | None) -> list[Blocker]:
     ]
 
 
-def _no_credit_block(order: SalesOrder | None) -> list[Blocker]:
+def no_credit_block(order: SalesOrder | None) -> list[Blocker]:
     if order is None or not order.credit_block:
         return []
     return [
@@ -226,7 +75,7 @@ def _no_credit_block(order: SalesOrder | None) -> list[Blocker]:
     ]
 
 
-def _no_delivery_block(order: SalesOrder | None) -> list[Blocker]:
+def no_delivery_block(order: SalesOrder | None) -> list[Blocker]:
     if order is None or not order.delivery_block:
         return []
     reason = f": {order.delivery_block_reason}" if order.delivery_block_reason else ""
@@ -241,7 +90,7 @@ def _no_delivery_block(order: SalesOrder | None) -> list[Blocker]:
     ]
 
 
-def _lots_assigned(s: Shipment) -> list[Blocker]:
+def lots_assigned(s: Shipment) -> list[Blocker]:
     blockers = []
     for line in s.lines:
         assigned = sum(a.quantity for a in line.lots)
@@ -261,7 +110,7 @@ def _lots_assigned(s: Shipment) -> list[Blocker]:
 # -- QMS ---------------------------------------------------------------------------------------------------------
 
 
-def _lots_released(lot_ids: list[str], quality: dict[str, QualityLot]) -> list[Blocker]:
+def lots_released(lot_ids: list[str], quality: dict[str, QualityLot]) -> list[Blocker]:
     blockers = []
     for lot_id in lot_ids:
         q = quality.get(lot_id)
@@ -282,7 +131,7 @@ def _lots_released(lot_ids: list[str], quality: dict[str, QualityLot]) -> list[B
     return blockers
 
 
-def _no_hold(lot_ids: list[str], holds: dict[str, list[Hold]], quality: dict[str, QualityLot]) -> list[Blocker]:
+def no_hold(lot_ids: list[str], holds: dict[str, list[Hold]], quality: dict[str, QualityLot]) -> list[Blocker]:
     blockers = []
     for lot_id in lot_ids:
         active = [h for h in holds.get(lot_id, []) if h.status is HoldStatus.ACTIVE]
@@ -306,7 +155,7 @@ def _no_hold(lot_ids: list[str], holds: dict[str, list[Hold]], quality: dict[str
     return blockers
 
 
-def _no_deviation(lot_ids: list[str], deviations: dict[str, list[Deviation]]) -> list[Blocker]:
+def no_deviation(lot_ids: list[str], deviations: dict[str, list[Deviation]]) -> list[Blocker]:
     return [
         Blocker(
             BlockerCode.OPEN_DEVIATION,
@@ -321,7 +170,7 @@ def _no_deviation(lot_ids: list[str], deviations: dict[str, list[Deviation]]) ->
     ]
 
 
-def _not_expired(lot_ids: list[str], quality: dict[str, QualityLot], today: date) -> list[Blocker]:
+def not_expired(lot_ids: list[str], quality: dict[str, QualityLot], today: date) -> list[Blocker]:
     blockers = []
     for lot_id in lot_ids:
         q = quality.get(lot_id)
@@ -341,7 +190,7 @@ def _not_expired(lot_ids: list[str], quality: dict[str, QualityLot], today: date
     return blockers
 
 
-def _certificates(
+def certificates(
     s: Shipment, quality: dict[str, QualityLot], products: dict[str, Product], customer: Customer | None
 ) -> list[Blocker]:
     blockers = []
@@ -370,7 +219,7 @@ def _certificates(
 # -- WMS ---------------------------------------------------------------------------------------------------------
 
 
-def _allocation_complete(s: Shipment, progress: ShipmentProgress | None) -> list[Blocker]:
+def allocation_complete(s: Shipment, progress: ShipmentProgress | None) -> list[Blocker]:
     if progress is None:
         return [
             Blocker(
@@ -399,7 +248,7 @@ def _allocation_complete(s: Shipment, progress: ShipmentProgress | None) -> list
     return blockers
 
 
-def _stock_unrestricted(progress: ShipmentProgress | None) -> list[Blocker]:
+def stock_unrestricted(progress: ShipmentProgress | None) -> list[Blocker]:
     if progress is None:
         return []
     return [
@@ -415,7 +264,7 @@ def _stock_unrestricted(progress: ShipmentProgress | None) -> list[Blocker]:
     ]
 
 
-def _stage_reached(progress: ShipmentProgress | None, required: WarehouseStage) -> list[Blocker]:
+def stage_reached(progress: ShipmentProgress | None, required: WarehouseStage) -> list[Blocker]:
     if progress is None or progress.stage.rank >= required.rank:
         return []
     code = BlockerCode.NOT_STAGED if progress.stage is WarehouseStage.PICKED else BlockerCode.PICKING_INCOMPLETE

@@ -1,5 +1,5 @@
-"""Webhooks in: a signed body becomes a canonical event on the bus, or a dead letter with the reason; dead letters
-are replayed from here too.
+"""Webhooks in: a signed body becomes a canonical event on the bus, or a dead letter with the reason
+(``resolvers.events.dead_letters`` replays them).
 
 The signature is checked before (api/webhooks.py); here the body is normalized (``resolvers.events.normalize``),
 given the lot's plant when the source did not say (MES lot master, best effort), and published: the bus dedupes
@@ -13,13 +13,13 @@ import dataclasses
 import enum
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
-from resolvers.events import MalformedEvent, normalize
+from resolvers.events.normalize import MalformedEvent, normalize
 from sources.bundle import Sources
-from sources.deadletters import DeadLetter, DeadLetterStatus, DeadLetterStore
+from sources.bus.envelope import Event
+from sources.deadletters import DeadLetter, DeadLetterStore
 from sources.errors import SourceError
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.events")
 
@@ -74,50 +74,3 @@ async def with_plant(sources: Sources, event: Event) -> Event:
         return event
     lot = lots.get(event.keys.lot_ids[0])
     return dataclasses.replace(event, plant=lot.plant) if lot is not None and lot.plant else event
-
-
-# -- dead letters ------------------------------------------------------------------------------------------------
-
-
-class ReplayProblem(enum.Enum):
-    NOT_FOUND = "NOT_FOUND"
-    ALREADY_REPLAYED = "ALREADY_REPLAYED"
-    STILL_MALFORMED = "STILL_MALFORMED"
-
-
-@dataclass(frozen=True, slots=True)
-class Replayed:
-    letter: DeadLetter | None
-    problem: ReplayProblem | None = None
-    message: str | None = None
-    event: Event | None = None  # the event it became
-
-
-async def replay(
-    sources: Sources, bus: EventBus, dead_letters: DeadLetterStore, letter_id: str, body: bytes | None = None
-) -> Replayed:
-    """Normalize a dead letter again (its stored body, or a corrected ``body``) and publish it. A letter that is
-    still malformed stays PENDING with the new reason; the stored body is never changed."""
-    letter = await dead_letters.get(letter_id)
-    if letter is None:
-        return Replayed(None, ReplayProblem.NOT_FOUND, f"no dead letter {letter_id!r}")
-    if letter.status is DeadLetterStatus.REPLAYED:
-        return Replayed(letter, ReplayProblem.ALREADY_REPLAYED, f"{letter_id} was replayed as event {letter.event_id}")
-    try:
-        event = normalize(letter.source, body if body is not None else letter.body)
-    except MalformedEvent as exc:
-        failed = dataclasses.replace(letter, attempts=letter.attempts + 1, last_error=exc.reason)
-        await dead_letters.save(failed)
-        return Replayed(failed, ReplayProblem.STILL_MALFORMED, exc.reason)
-    stored = await bus.publish(await with_plant(sources, event))
-    done = dataclasses.replace(
-        letter,
-        status=DeadLetterStatus.REPLAYED,
-        attempts=letter.attempts + 1,
-        last_error=None,
-        replayed_at=datetime.now(UTC),
-        event_id=stored.id,
-        cursor=stored.cursor,
-    )
-    await dead_letters.save(done)
-    return Replayed(done, event=stored)

@@ -12,11 +12,14 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sources.events import EVENT_TYPES
+from sources.bus.envelope import EVENT_TYPES
+from sources.bus.envelope import Event as Event  # the envelope around every payload; schema/ shows it
+
+HOLD_TYPES = frozenset({"HoldPlaced", "HoldReleased"})
 
 
 class EventKind(enum.Enum):
-    """The event types, as an enumeration (the same names as ``sources.events.EVENT_TYPES``)."""
+    """The event types, as an enumeration (the same names as ``sources.bus.envelope.EVENT_TYPES``)."""
 
     HoldPlaced = "HoldPlaced"
     HoldReleased = "HoldReleased"

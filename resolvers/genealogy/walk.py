@@ -17,95 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
 
 from resolvers.errors import InputError
+from resolvers.genealogy.model import (
+    FetchLevel,
+    Limits,
+    Trace,
+    TraceDirection,
+    TraceLevel,
+    TraceNode,
+    Truncation,
+    TruncationReason,
+)
 from sources.records import GenealogyEdge
-
-FetchLevel = Callable[[list[str]], Awaitable[Mapping[str, Sequence[GenealogyEdge]]]]
-"""Edges of these lots, one level, grouped by the lot asked for (a lot without edges may be absent)."""
-
-
-class TraceDirection(Enum):
-    BACKWARD = "BACKWARD"
-    FORWARD = "FORWARD"
-    BOTH = "BOTH"
-
-
-class TruncationReason(Enum):
-    MAX_DEPTH = "MAX_DEPTH"
-    SERVER_MAX_DEPTH = "SERVER_MAX_DEPTH"
-    NODE_LIMIT = "NODE_LIMIT"
-    TIME_BUDGET = "TIME_BUDGET"
-
-
-@dataclass(frozen=True, slots=True)
-class Limits:
-    max_depth: int | None
-    """Levels the client asked for; ``None`` means as deep as the server allows."""
-    server_max_depth: int
-    max_nodes: int
-    """Most lots one trace may hold, the root included."""
-    time_budget: float
-    """Seconds the walk may take; a level still in flight when it runs out is dropped."""
-
-    def depth(self) -> tuple[int, bool]:
-        """The depth the walk may reach, and whether that is the server's cap rather than the client's ask."""
-        if self.max_depth is None or self.max_depth > self.server_max_depth:
-            return self.server_max_depth, True
-        return self.max_depth, False
-
-
-@dataclass(frozen=True, slots=True)
-class TraceNode:
-    lot_id: str
-    depth: int
-    direction: TraceDirection
-    """BACKWARD or FORWARD; the root carries the direction of the trace."""
-
-
-@dataclass(frozen=True, slots=True)
-class TraceLevel:
-    """One round of the walk in one direction: the lots asked about and what came back."""
-
-    direction: TraceDirection
-    depth: int
-    """Depth of the lots asked about (their edges lead to depth + 1)."""
-    lots: int
-    edges: int
-    new_lots: int
-
-
-@dataclass(frozen=True, slots=True)
-class Truncation:
-    reason: TruncationReason
-    limit: float
-    message: str
-
-
-@dataclass(slots=True)
-class Trace:
-    root: str
-    direction: TraceDirection
-    max_depth: int
-    """The depth limit that applied (after the server cap)."""
-    nodes: list[TraceNode] = field(default_factory=list)
-    edges: list[GenealogyEdge] = field(default_factory=list)
-    levels: list[TraceLevel] = field(default_factory=list)
-    truncation: Truncation | None = None
-    cycles: list[list[str]] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def lot_ids(self) -> list[str]:
-        """Every lot of the trace once, root first, in walk order."""
-        return list(dict.fromkeys(node.lot_id for node in self.nodes))
-
-    @property
-    def depth(self) -> int:
-        return max((node.depth for node in self.nodes), default=0)
 
 
 @dataclass(slots=True)
@@ -122,6 +48,57 @@ class _Side:
 
     def far(self, edge: GenealogyEdge) -> str:
         return edge.input_lot_id if self.direction is TraceDirection.BACKWARD else edge.output_lot_id
+
+
+@dataclass(slots=True)
+class _Walk:
+    """One walk under way: the trace so far, every lot and edge kept, and what the limits stopped."""
+
+    trace: Trace
+    limits: Limits
+    lots: set[str]
+    back_edge: bool
+    """An edge back to a lot no deeper than the one it leaves: only then can there be a cycle to look for."""
+    kept: dict[tuple[str, str], GenealogyEdge] = field(default_factory=dict)
+    beyond_depth: bool = False
+
+    def take(self, side: _Side, grouped: Mapping[str, Sequence[GenealogyEdge]], depth: int) -> list[str]:
+        """Keep the edges one level of ``side`` found; returns the lots it adds (at ``depth + 1``)."""
+        asked = set(side.frontier)
+        found = sorted(
+            (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if side.near(edge) in asked),
+            key=lambda e: (side.near(e), side.far(e)),
+        )
+        following: list[str] = []
+        for edge in found:
+            far = side.far(edge)
+            if far not in side.depth_of:
+                if not self._admit(far, depth):
+                    continue
+                side.depth_of[far] = depth + 1
+                self.lots.add(far)
+                following.append(far)
+                self.trace.nodes.append(TraceNode(far, depth + 1, side.direction))
+            elif side.depth_of[far] <= depth:
+                self.back_edge = True
+            self.kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
+        self.trace.levels.append(TraceLevel(side.direction, depth, len(side.frontier), len(found), len(following)))
+        side.frontier = following
+        return following
+
+    def _admit(self, lot_id: str, depth: int) -> bool:
+        """Whether a lot first reached at ``depth + 1`` fits the depth and node limits (noting which did not)."""
+        if depth >= self.trace.max_depth:
+            self.beyond_depth = True
+            return False
+        if lot_id not in self.lots and len(self.lots) >= self.limits.max_nodes:
+            self.trace.truncation = self.trace.truncation or Truncation(
+                TruncationReason.NODE_LIMIT,
+                self.limits.max_nodes,
+                f"the trace reached the limit of {self.limits.max_nodes} lots at depth {depth + 1}",
+            )
+            return False
+        return True
 
 
 async def walk(
@@ -148,67 +125,43 @@ async def walk(
         sides.append(_Side(TraceDirection.BACKWARD, edges_into, {root: 0}, [root]))
     if direction in (TraceDirection.FORWARD, TraceDirection.BOTH):
         sides.append(_Side(TraceDirection.FORWARD, edges_out_of, {root: 0}, [root]))
-    kept: dict[tuple[str, str], GenealogyEdge] = {}
-    lots = {root}
-    # A cycle needs an edge back to a lot no deeper than the one it leaves; without one, Tarjan is not needed.
-    back_edge = direction is TraceDirection.BOTH
+    # Walking both ways, an edge can lead back; one way, only an edge back to a shallower lot can close a cycle.
+    state = _Walk(trace, limits, {root}, back_edge=direction is TraceDirection.BOTH)
     depth = 0
     while any(side.frontier for side in sides):
         active = [side for side in sides if side.frontier]
-        remaining = limits.time_budget - (clock() - started)
-        try:
-            if remaining <= 0:
-                raise TimeoutError
-            async with asyncio.timeout(remaining):
-                answers = await asyncio.gather(*(side.fetch(list(side.frontier)) for side in active))
-        except TimeoutError:
+        answers = await _level(active, limits.time_budget - (clock() - started))
+        if answers is None:
             trace.truncation = Truncation(
                 TruncationReason.TIME_BUDGET,
                 limits.time_budget,
                 f"the time budget of {limits.time_budget:g} s ran out after depth {depth}",
             )
             break
-        beyond_depth = False
         for side, grouped in zip(active, answers, strict=True):
-            asked = set(side.frontier)
-            found = sorted(
-                (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if side.near(edge) in asked),
-                key=lambda e: (side.near(e), side.far(e)),
-            )
-            following: list[str] = []
-            for edge in found:
-                far = side.far(edge)
-                if far not in side.depth_of:
-                    if depth >= max_depth:
-                        beyond_depth = True
-                        continue
-                    if far not in lots and len(lots) >= limits.max_nodes:
-                        trace.truncation = trace.truncation or Truncation(
-                            TruncationReason.NODE_LIMIT,
-                            limits.max_nodes,
-                            f"the trace reached the limit of {limits.max_nodes} lots at depth {depth + 1}",
-                        )
-                        continue
-                    side.depth_of[far] = depth + 1
-                    lots.add(far)
-                    following.append(far)
-                    trace.nodes.append(TraceNode(far, depth + 1, side.direction))
-                elif side.depth_of[far] <= depth:
-                    back_edge = True
-                kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
-            trace.levels.append(TraceLevel(side.direction, depth, len(side.frontier), len(found), len(following)))
-            side.frontier = following
+            following = state.take(side, grouped, depth)
             if on_level is not None and following:
                 on_level(following)
-        if beyond_depth and trace.truncation is None:
+        if state.beyond_depth and trace.truncation is None:
             trace.truncation = _depth_truncation(max_depth, capped, limits)
         if trace.truncation is not None:
             break
         depth += 1
-    trace.edges = list(kept.values())
-    trace.cycles = find_cycles(trace.edges) if back_edge else []
+    trace.edges = list(state.kept.values())
+    trace.cycles = find_cycles(trace.edges) if state.back_edge else []
     trace.seconds = clock() - started
     return trace
+
+
+async def _level(active: list[_Side], remaining: float) -> list[Mapping[str, Sequence[GenealogyEdge]]] | None:
+    """Every active side's next level, fetched at once; None when the time budget runs out first."""
+    if remaining <= 0:
+        return None
+    try:
+        async with asyncio.timeout(remaining):
+            return await asyncio.gather(*(side.fetch(list(side.frontier)) for side in active))
+    except TimeoutError:
+        return None
 
 
 def _depth_truncation(max_depth: int, capped: bool, limits: Limits) -> Truncation:

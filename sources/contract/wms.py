@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sources import parse
+from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Page, ShipmentProgress, Stock, StockChange, StockStatus, WarehouseStage
 from sources.resilience import Health

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from resolvers.context import Context
-from resolvers.genealogy import Trace, TraceDirection
+from resolvers.genealogy.model import Trace, TraceDirection
+from resolvers.genealogy.trace import Collect, LotData, LotReads, walk_from
 from resolvers.lots import LotRef
-from resolvers.trace import Collect, LotData, LotReads, walk_from
 from sources.errors import SourceError
 from sources.records import (
     Customer,
@@ -142,6 +142,12 @@ class RecallImpact:
                     if assignment.lot_id in affected:
                         totals[line.uom] = totals.get(line.uom, 0.0) + assignment.quantity
         return [QuantityTotal(uom, round(quantity, 6)) for uom, quantity in sorted(totals.items())]
+
+
+def answered(error: SourceError | None) -> None:
+    """Raise the error a source gave for its part of an impact: the fields it owns are then null, with it."""
+    if error is not None:
+        raise error
 
 
 async def recall_impact(

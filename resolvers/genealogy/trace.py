@@ -18,7 +18,8 @@ from typing import Any, Generic, TypeVar
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
 from resolvers.errors import InputError
-from resolvers.genealogy import Limits, Trace, TraceDirection, walk
+from resolvers.genealogy.model import Limits, Trace, TraceDirection
+from resolvers.genealogy.walk import walk
 from resolvers.loaders import Loader
 from resolvers.lots import LotRef, lot_refs
 from sources.errors import SourceError

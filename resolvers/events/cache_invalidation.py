@@ -3,13 +3,32 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
-from resolvers.events import stale
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.bus.errors import BusError
-from sources.events import Event, EventBus
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.events")
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """Cached records an event may have changed: MES lot master records, ERP products and customers."""
+
+    lot_ids: tuple[str, ...]
+    product_ids: tuple[str, ...]
+    customer_ids: tuple[str, ...]
+
+
+def stale(event: Event) -> Stale:
+    customer = event.payload.get("customer_id")
+    return Stale(
+        lot_ids=event.keys.lot_ids,
+        product_ids=event.keys.item_ids,
+        customer_ids=(customer,) if isinstance(customer, str) else (),
+    )
 
 
 def invalidate(sources: Sources, event: Event) -> None:

@@ -1,0 +1,3 @@
+"""Events (DESIGN.md rules 4 and 5). Pure: ``catalog`` (every type and its payload schemas), ``json_schema`` (the
+validator for them), ``normalize`` (webhook body to envelope), ``filters`` (what a subscriber follows). Services:
+``intake`` (webhooks and dead letters onto the bus), ``streams`` (the subscriptions), ``cache_invalidation``."""
