@@ -63,10 +63,10 @@ def tryton_sources(url: str, database: str) -> Sources:
 
 
 def contract_sources(plant_url: str) -> Sources:
-    from sources.erp import ErpSource
-    from sources.mes import MesSource
-    from sources.qms import QmsSource
-    from sources.wms import WmsSource
+    from sources.contract.erp import ErpSource
+    from sources.contract.mes import MesSource
+    from sources.contract.qms import QmsSource
+    from sources.contract.wms import WmsSource
 
     def client(name: str) -> SourceClient:
         return SourceClient(name, f"{plant_url}/{name}", timeout=30)
@@ -141,9 +141,9 @@ async def workload_rows(
     reset: Callable[[], None],
 ) -> list[list[str]]:
     from resolvers.context import Context
-    from resolvers.genealogy import TraceDirection
-    from resolvers.shipment_readiness import decide
-    from resolvers.trace import trace
+    from resolvers.genealogy.model import TraceDirection
+    from resolvers.genealogy.trace import trace
+    from resolvers.readiness.service import decide
     from sources.records import WarehouseStage
 
     rows = []

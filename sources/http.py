@@ -156,14 +156,7 @@ class SourceClient:
         if not self.breaker.allow():
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
-        all_headers = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            all_headers["Content-Type"] = "application/json"
-        correlation_id = current_correlation_id()
-        if correlation_id:
-            all_headers[CORRELATION_HEADER] = correlation_id
+        all_headers, body = _outgoing(headers, json_body)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -179,10 +172,7 @@ class SourceClient:
                                 )
                             finally:
                                 self._in_flight -= 1
-                        if decode is None:
-                            decoded = self._decode(status, content, method, route)
-                        else:
-                            decoded = decode(status, content)
+                        decoded = decode(status, content) if decode else self._decode(status, content, method, route)
                         outcome = "ok"
                         return decoded
                     except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
@@ -261,6 +251,19 @@ class SourceClient:
         raise SourceProtocolError(
             self.name, f"{self.name.upper()} refused the request {method} {route} (HTTP {status})"
         )
+
+
+def _outgoing(headers: dict[str, str] | None, json_body: dict[str, Any] | None) -> tuple[dict[str, str], bytes | None]:
+    """The headers (with the correlation id) and the encoded body of a request."""
+    all_headers = {"Accept": "application/json", **(headers or {})}
+    body = None
+    if json_body is not None:
+        body = json.dumps(json_body).encode()
+        all_headers["Content-Type"] = "application/json"
+    correlation_id = current_correlation_id()
+    if correlation_id:
+        all_headers[CORRELATION_HEADER] = correlation_id
+    return all_headers, body
 
 
 def _error_of(body: Json) -> tuple[str, str]:

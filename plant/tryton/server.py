@@ -151,14 +151,13 @@ class TrytonServer:
         except (urllib.error.URLError, OSError):
             return False
 
-
     def _create_pg_database(self) -> None:
         """A fresh PostgreSQL database of this name (dropped first if it exists): trytond-admin needs it to exist."""
         import psycopg
 
         with psycopg.connect(f"{self.db_uri.rstrip('/')}/postgres", autocommit=True) as db:
             db.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
-            db.execute(f'CREATE DATABASE "{self.database}" ENCODING \'UTF8\'')
+            db.execute(f"CREATE DATABASE \"{self.database}\" ENCODING 'UTF8'")
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from resolvers.context import Context
-from resolvers.genealogy import TraceDirection
-from resolvers.shipment_readiness import decide
-from resolvers.trace import trace
+from resolvers.genealogy.model import TraceDirection
+from resolvers.genealogy.trace import trace
+from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.records import ShipmentFilter, WarehouseStage
 from tests.tryton.conftest import Tryton

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from resolvers.context import Context
-from resolvers.genealogy import TraceDirection
-from resolvers.trace import trace
+from resolvers.genealogy.model import TraceDirection
+from resolvers.genealogy.trace import trace
 from sources.bundle import Sources
 from sources.records import LotKind
 from sources.tryton.client import TrytonRpc

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from resolvers.readiness import BlockerCode
-from resolvers.shipment_readiness import decide
+from resolvers.readiness.model import BlockerCode
+from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.errors import NotFound
 from sources.records import HoldStatus, StockStatus, WarehouseStage

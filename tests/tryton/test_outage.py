@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from resolvers.readiness import BlockerCode, ReadinessStatus
-from resolvers.shipment_readiness import decide
+from resolvers.readiness.model import BlockerCode, ReadinessStatus
+from resolvers.readiness.service import decide
 from sources.records import WarehouseStage
 from sources.resilience import BreakerState, ResiliencePolicy
 from tests.tryton.conftest import Tryton, tryton_sources

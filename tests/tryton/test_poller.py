@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from resolvers.change_polling import poll_once
-from resolvers.event_catalog import schema_of
-from resolvers.json_schema import errors
+from resolvers.events.catalog import schema_of
+from resolvers.events.json_schema import errors
+from resolvers.events.polling import poll_once
 from sources.bundle import Sources
+from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
 from sources.changes import SqliteMemory
-from sources.events import Event
 from sources.tryton.changes import TrytonChangeFeed
 from sources.tryton.erp import TrytonErp
 

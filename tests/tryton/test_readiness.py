@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from resolvers.readiness import BlockerCode, ReadinessStatus
-from resolvers.shipment_readiness import decide
+from resolvers.readiness.model import BlockerCode, ReadinessStatus
+from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.records import WarehouseStage
 

@@ -23,9 +23,10 @@ from typing import Any
 
 from resolvers.hold_outcomes import hold_to_dict
 from sources.bundle import Sources
+from sources.bus.envelope import BusinessKeys, Event
 from sources.changes import ChangeBatch, ChangeFeed, Memory
 from sources.errors import SourceError
-from sources.events import BusinessKeys, Event, EventBus
+from sources.ports import EventBus
 from sources.records import StockStatus
 
 log = logging.getLogger("lotgraph.polling")
