@@ -33,6 +33,7 @@ class TrytonQms:
         self.rpc = rpc
         self.name = rpc.name
         self._control: int | None = None
+        self._reading: dict[tuple[str, ...], asyncio.Future[dict[str, list[Rows]]]] = {}
 
     def health(self) -> Health:
         return self.rpc.health()
@@ -43,9 +44,21 @@ class TrytonQms:
     # -- reads ---------------------------------------------------------------------------------------------------
 
     async def inspections(self, numbers: list[str]) -> dict[str, list[Rows]]:
-        """Inspections of each lot: of the production that made it, or referring to its number (two calls)."""
+        """Inspections of each lot: of the production that made it, or referring to its number (two calls).
+
+        A readiness decision asks for the lots' dispositions, holds and deviations at once: concurrent asks for the
+        same lots share one read (nothing is kept once it is answered)."""
         if not numbers:
             return {}
+        key = tuple(sorted(numbers))
+        if key in self._reading:
+            return await asyncio.shield(self._reading[key])
+        task = asyncio.ensure_future(self._read_inspections(numbers))
+        self._reading[key] = task
+        task.add_done_callback(lambda _: self._reading.pop(key, None))
+        return await asyncio.shield(task)
+
+    async def _read_inspections(self, numbers: list[str]) -> dict[str, list[Rows]]:
         made = await self.rpc.search_read(
             "stock.move",
             [("lot.number", "in", numbers), ("production_output", "!=", None), ("state", "=", "done")],

@@ -1,0 +1,128 @@
+"""The gateway over a live Tryton, every system of kind ``tryton``: the same GraphQL answers, through
+``create_app`` and the adapter registry — readiness, genealogy equal to Tryton's own trace, and holds that move
+stock into quarantine and back, once, under retried keys."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.app import create_app
+from api.settings import Settings, load_settings
+from plant.tryton.server import ADMIN_PASSWORD
+from sources.http import SourceClient
+from sources.tryton.client import TrytonLogin, TrytonRpc
+from tests.conftest import TEST_SECRET, Gateway
+from tests.tryton.conftest import Tryton
+from tests.tryton.test_genealogy import tryton_trace
+
+SYSTEMS = ("ERP", "QMS", "MES", "WMS")
+
+READINESS = """query($ids: [ID!]!) { shipmentsReadiness(shipmentIds: $ids) {
+    shipmentId status blockers { code source lotId } } }"""
+TRACE = """query($lot: ID!) { lotGenealogy(lotId: $lot, direction: FORWARD, maxDepth: 20) {
+    truncated nodes { depth lot { id kind } } edges { from to quantity uom workOrder } } }"""
+PLACE = """mutation($input: PlaceHoldInput!) { placeHold(input: $input) {
+    complete replayed holds { id lotId status } lots { id disposition stock { location status quantity } }
+    errors { code message } warnings { code message } } }"""
+RELEASE = """mutation($input: ReleaseHoldInput!) { releaseHold(input: $input) {
+    complete replayed hold { id status } lot { id disposition stock { location status quantity } }
+    errors { code message } } }"""
+
+
+def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS) -> Settings:
+    env = {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0", "LOTGRAPH_DATA_DIR": str(data_dir)}
+    for system in SYSTEMS:
+        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url
+        if system in kinds:
+            env |= {
+                f"LOTGRAPH_{system}_KIND": "tryton",
+                f"LOTGRAPH_{system}_TIMEOUT": "30",
+                f"LOTGRAPH_{system}_TRYTON_DATABASE": tryton.server.database,
+                f"LOTGRAPH_{system}_TRYTON_LOGIN": "admin",
+                f"LOTGRAPH_{system}_TRYTON_PASSWORD": ADMIN_PASSWORD,
+            }
+    return load_settings(env)
+
+
+@contextlib.asynccontextmanager
+async def gateway_on(settings: Settings) -> AsyncIterator[Gateway]:
+    app = create_app(settings)
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test", timeout=120)
+    async with app.router.lifespan_context(app), client:
+        yield Gateway(client)
+
+
+@pytest.fixture
+async def gateway(tryton: Tryton, tmp_path: Path) -> AsyncIterator[Gateway]:
+    async with gateway_on(tryton_settings(tryton, tmp_path / "gateway")) as gateway:
+        yield gateway
+
+
+async def data(gateway: Gateway, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    body = await gateway.query(query, variables)
+    assert "errors" not in body, body
+    result: dict[str, Any] = body["data"]
+    return result
+
+
+async def test_readiness_answers_over_tryton(gateway: Gateway, manifest: dict[str, Any]) -> None:
+    ready, held = manifest["shipments"]["packed"], manifest["shipments"]["packed-hold"]
+    answers = (await data(gateway, READINESS, {"ids": ready + held}))["shipmentsReadiness"]
+    status = {a["shipmentId"]: (a["status"], {b["code"] for b in a["blockers"]}) for a in answers}
+    assert all(status[s] == ("READY", set()) for s in ready)
+    assert status[held[0]] == ("NOT_READY", {"LOT_ON_HOLD", "STOCK_BLOCKED"})
+
+
+async def test_genealogy_answers_equal_trytons_trace(
+    gateway: Gateway, tryton: Tryton, manifest: dict[str, Any]
+) -> None:
+    lot = manifest["lots"]["raw"][0]
+    trace = (await data(gateway, TRACE, {"lot": lot}))["lotGenealogy"]
+    assert trace["truncated"] is False
+    rpc = TrytonRpc(SourceClient("mes", tryton.proxy.url, timeout=30), TrytonLogin("lotgraph", "admin", ADMIN_PASSWORD))
+    try:
+        assert {n["lot"]["id"] for n in trace["nodes"]} == await tryton_trace(rpc, lot, "upward_traces")
+    finally:
+        await rpc.aclose()
+    assert all(e["uom"] == "kg" and e["quantity"] > 0 and e["workOrder"] for e in trace["edges"])
+
+
+def _stock(lot: dict[str, Any]) -> dict[tuple[str, str], float]:
+    return {(s["location"], s["status"]): s["quantity"] for s in lot["stock"]}
+
+
+async def test_a_hold_quarantines_stock_once_and_its_release_moves_it_back(
+    gateway: Gateway, manifest: dict[str, Any]
+) -> None:
+    shipment = manifest["shipments"]["assigned"][4]
+    lot = manifest["shipment_lots"][shipment]
+    hold_input = {"lotIds": [lot], "reasonCode": "SUSPECTED_CONTAMINATION", "comment": "gateway test"}
+    hold_input |= {"propagate": "NONE", "idempotencyKey": uuid.uuid4().hex}
+    first = (await data(gateway, PLACE, {"input": hold_input}))["placeHold"]
+    again = (await data(gateway, PLACE, {"input": hold_input}))["placeHold"]
+    assert first["complete"] is True, first
+    assert first["errors"] == []
+    assert again["replayed"] is True
+    assert again["holds"] == first["holds"]
+    (held_lot,) = first["lots"]
+    assert held_lot["disposition"] == "ON_HOLD"
+    stock = _stock(held_lot)
+    assert stock[("QUA", "BLOCKED")] > 0
+    readiness = (await data(gateway, READINESS, {"ids": [shipment]}))["shipmentsReadiness"][0]
+    assert {"LOT_ON_HOLD", "STOCK_BLOCKED"} <= {b["code"] for b in readiness["blockers"]}
+
+    release_input = {"holdId": first["holds"][0]["id"], "comment": "cleared", "idempotencyKey": uuid.uuid4().hex}
+    released = (await data(gateway, RELEASE, {"input": release_input}))["releaseHold"]
+    replayed = (await data(gateway, RELEASE, {"input": release_input}))["releaseHold"]
+    assert released["complete"] is True, released
+    assert released["hold"]["status"] == "RELEASED"
+    assert replayed["replayed"] is True
+    assert ("QUA", "BLOCKED") not in _stock(released["lot"])
+    assert sum(_stock(released["lot"]).values()) == sum(stock.values())
