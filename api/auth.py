@@ -15,13 +15,15 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import jwt
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api import settings_tree
 
 log = logging.getLogger("lotgraph.auth")
 
@@ -48,14 +50,27 @@ class AuthError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings:
-    mode: str = "jwt"  # jwt or none (development only)
-    hs256_secret: str | None = None
-    jwks_file: Path | None = None
-    jwks_url: str | None = None
-    issuer: str | None = None
-    audience: str | None = None
-    leeway_seconds: float = 30.0
-    roles_claim: str = "roles"
+    # The metadata makes these settings (LOTGRAPH_AUTH_…; api/settings_tree.py reads it).
+    mode: str = field(
+        default="jwt", metadata={"help": "jwt (bearer tokens), or none: development only", "choices": ("jwt", "none")}
+    )
+    hs256_secret: str | None = field(
+        default=None, metadata={"help": "shared secret of HS256 tokens", "parse": settings_tree.secret}
+    )
+    jwks_file: Path | None = field(
+        default=None, metadata={"help": "JWKS file with the public keys of RS256/ES256 tokens"}
+    )
+    jwks_url: str | None = field(
+        default=None,
+        metadata={"help": "JWKS URL of your identity provider (RS256/ES256)", "parse": settings_tree.url},
+    )
+    issuer: str | None = field(default=None, metadata={"help": "required iss claim, if set"})
+    audience: str | None = field(default=None, metadata={"help": "required aud claim, if set"})
+    leeway_seconds: float = field(
+        default=30.0,
+        metadata={"help": "clock skew tolerated on exp and nbf, seconds", "key": "leeway", "range": (0, 300)},
+    )
+    roles_claim: str = field(default="roles", metadata={"help": "claim holding the roles (a list or space-separated)"})
 
 
 class Authenticator:

@@ -14,8 +14,8 @@ from typing import Any
 from api.auth import ROLES, demo_secret, mint
 from api.logs import configure_logging
 from api.servers import Listener, bind, run
-from api.settings import SOURCES, Settings, SettingsError, load_settings
-from plant.generator import lots_argument
+from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
+from api.settings_tree import render_default
 
 log = logging.getLogger("lotgraph")
 
@@ -23,6 +23,7 @@ DEMO_TOKEN_HOURS = 12
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="lotgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -34,20 +35,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--federation", action="store_true", default=None, help="serve as an Apollo Federation v2 subgraph"
     )
 
-    import plant.cli as plant_cli
-
     plant = commands.add_parser("plant", help="run the reference plant (ERP, QMS, MES, WMS)")
-    plant_cli.add_arguments(plant)
+    if _command_of(argv) == "plant":  # the plant is imported only by the commands that run it
+        from plant.cli import add_arguments
 
-    demo = commands.add_parser("demo", help="run the reference plant and the gateway together on localhost")
-    demo.add_argument("--host", default="127.0.0.1")
-    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
-    demo.add_argument("--plant-port", type=int, default=8100, help="reference plant port (0: any free port)")
-    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
-    demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
-    demo.add_argument("--lots", type=lots_argument, default=2000, help="lots in the generated plant")
-    demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
-    demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+        add_arguments(plant)
+
+    _add_demo(commands.add_parser("demo", help="run the reference plant and the gateway together on localhost"))
 
     token = commands.add_parser(
         "token", help="mint a bearer token (HS256) for the demo's key or LOTGRAPH_AUTH_HS256_SECRET"
@@ -61,20 +55,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.add_argument("--federation", action="store_true", help="the Apollo Federation v2 subgraph's SDL")
 
+    listing = commands.add_parser("settings", help="list every setting (LOTGRAPH_… variables, TOML keys, defaults)")
+    listing.add_argument("--markdown", action="store_true", help="as the tables of docs/configuration.md")
+
     args = parser.parse_args(argv)
     try:
         if args.command == "serve":
             return _serve(args)
         if args.command == "plant":
-            return plant_cli.run(args)
+            from plant.cli import run as run_plant
+
+            return run_plant(args)
         if args.command == "demo":
             return _demo(args)
         if args.command == "token":
             return _token(args)
+        if args.command == "settings":
+            return _settings(args)
         return _export_schema(args)
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
         return 2
+
+
+def _add_demo(demo: argparse.ArgumentParser) -> None:
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=8000, help="gateway port (0: any free port)")
+    demo.add_argument("--plant-port", type=int, default=8100, help="reference plant port (0: any free port)")
+    demo.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="where plant and gateway keep data")
+    demo.add_argument("--seed", type=int, default=7, help="seed of the generated plant")
+    demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
+    demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
+    demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def _lots(raw: str) -> int:
+    from plant.generator import lots_argument
+
+    return lots_argument(raw)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -167,6 +189,15 @@ def _token(args: argparse.Namespace) -> int:
             return 2
         secret = demo_secret(args.data_dir / "gateway")
     print(mint(secret, args.sub, list(dict.fromkeys(args.role)), ttl_seconds=int(args.hours * 3600)))
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> int:
+    if args.markdown:
+        sys.stdout.write("\n".join(configuration_tables().values()))
+        return 0
+    for leaf in LEAVES:
+        print(f"{leaf.env:<42} {leaf.key:<36} {render_default(leaf)}")
     return 0
 
 

@@ -14,18 +14,13 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UnsetType
 
-from api.auth import ANONYMOUS, Authenticator, AuthError, AuthSettings, Principal
+from api.auth import ANONYMOUS, AuthError, Principal
 from api.graphql_http import GraphQLOverHTTP
+from api.services import Services
 from api.settings import LimitSettings
 from api.subscriptions import TransportWSHandler
-from resolvers.config import ResolverConfig
 from resolvers.context import Context
-from resolvers.hold_policy import HoldPolicy
-from sources.bundle import Sources
 from sources.correlation import accept_correlation_id, current_correlation_id
-from sources.deadletters import DeadLetterStore
-from sources.ports import EventBus
-from sources.store import Store
 
 USER_HEADER = "X-User"
 
@@ -33,21 +28,7 @@ USER_HEADER = "X-User"
 class GraphQLView(GraphQLOverHTTP[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
-    def __init__(
-        self,
-        schema: Any,
-        sources: Sources,
-        *,
-        config: ResolverConfig,
-        graphiql: bool,
-        bus: EventBus | None = None,
-        store: Store | None = None,
-        holds: HoldPolicy | None = None,
-        dead_letters: DeadLetterStore | None = None,
-        authenticator: Authenticator | None = None,
-        limits: LimitSettings | None = None,
-    ) -> None:
-        limits = limits or LimitSettings()
+    def __init__(self, schema: Any, services: Services, *, graphiql: bool, limits: LimitSettings) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -56,13 +37,8 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
             max_subscriptions_per_connection=limits.max_subscriptions,
             connection_init_wait_timeout=timedelta(seconds=limits.connection_init_seconds),
         )
-        self.authenticator = authenticator or Authenticator(AuthSettings(mode="none"))
-        self.sources = sources
-        self.config = config
-        self.bus = bus
-        self.store = store
-        self.holds = holds or HoldPolicy()
-        self.dead_letters = dead_letters
+        self.services = services
+        self.authenticator = services.authenticator
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:
         """``connection_init`` of a WebSocket: authenticate the connection from its payload's ``Authorization``
@@ -95,15 +71,7 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         correlation_id = current_correlation_id() or accept_correlation_id(None)
-        context = Context(
-            sources=self.sources,
-            correlation_id=correlation_id,
-            config=self.config,
-            bus=self.bus,
-            store=self.store,
-            holds=self.holds,
-            dead_letters=self.dead_letters,
-        )
+        context = Context(self.services, correlation_id)
         state = request.scope.get("state") or {}
         # HTTP: AuthMiddleware read the bearer token; WebSocket: on_ws_connect does, from connection_init.
         self._apply(

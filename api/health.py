@@ -1,8 +1,10 @@
-"""``/readyz``: can this replica serve? Each dependency (store, bus, every source) is probed cheaply, concurrently,
-under a deadline; the answer names each one with its state and latency, and is 503 unless all are up.
+"""The health probes of a replica (not to be confused with the *readiness* of a shipment).
 
-``/healthz`` (the process answers) stays in ``api.app``: a replica whose sources are down is alive and still
-answers, with errors that name the source, so it must not be restarted for it; it is only not *ready*.
+- ``/healthz``: the process answers. A replica whose sources are down is alive and still answers, with errors
+  that name the source, so it must not be restarted for it;
+- ``/readyz``: can this replica serve? Each dependency (store, bus, every source) is probed cheaply,
+  concurrently, under a deadline; the answer names each one with its state and latency, and is 503 unless all
+  are up (or while the replica starts).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from sources.bundle import Sources
 from sources.errors import SourceError
@@ -23,7 +26,7 @@ PROBE_ID = "readyz-probe"
 """The id the source probes ask for: a batch read with one unknown id, answered from an index with ``missing``."""
 
 
-class Readiness:
+class Probes:
     def __init__(self, *, timeout: float = 2.0) -> None:
         self.timeout = timeout
         self.checks: dict[str, Check] = {}
@@ -61,9 +64,18 @@ class Readiness:
         return {"status": "down", "seconds": round(time.perf_counter() - started, 4), "error": error}
 
 
-async def readyz(request: Request) -> Response:
-    readiness: Readiness | None = getattr(request.app.state, "readiness", None)
-    if readiness is None:
-        return JSONResponse({"status": "starting", "checks": {}}, status_code=503)
-    ready, body = await readiness.report()
-    return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+async def healthz(_: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+def readyz_route(probes: Callable[[], Probes | None]) -> Route:
+    """``/readyz`` over the probes of the running services (``probes()`` is None while the replica starts)."""
+
+    async def readyz(_: Request) -> Response:
+        running = probes()
+        if running is None:
+            return JSONResponse({"status": "starting", "checks": {}}, status_code=503)
+        ready, body = await running.report()
+        return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
+
+    return Route("/readyz", readyz)

@@ -17,6 +17,8 @@ import hashlib
 import hmac
 import logging
 import time
+from collections.abc import Callable
+from typing import Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -24,10 +26,24 @@ from starlette.routing import Route
 
 from api.settings import WebhookSettings
 from resolvers.events.intake import Outcome, ingest
+from sources.bundle import Sources
 from sources.bus.errors import BusError
-from sources.deadletters import DeadLetterUnavailable
+from sources.deadletters import DeadLetterStore, DeadLetterUnavailable
+from sources.ports import EventBus
 
 log = logging.getLogger("lotgraph.webhooks")
+
+
+class Intake(Protocol):
+    """What recording a webhook needs of the running services."""
+
+    @property
+    def sources(self) -> Sources: ...
+    @property
+    def bus(self) -> EventBus: ...
+    @property
+    def dead_letters(self) -> DeadLetterStore: ...
+
 
 TIMESTAMP = "webhook-timestamp"
 SIGNATURE = "webhook-signature"
@@ -44,7 +60,17 @@ def _refuse(status: int, code: str, message: str) -> Response:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
-def webhook_route(settings: WebhookSettings) -> Route:
+def _unavailable() -> Response:
+    return JSONResponse(
+        {"error": {"code": "UNAVAILABLE", "message": "the event log is unavailable; send again"}},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
+
+
+def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | None]) -> Route:
+    """The route; ``services()`` gives the running sources, bus and dead letters (None while starting: 503)."""
+
     async def receive(request: Request) -> Response:
         source = request.path_params["source"]
         secret = settings.secrets.get(source)
@@ -66,16 +92,14 @@ def webhook_route(settings: WebhookSettings) -> Route:
         if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
             return _refuse(401, "BAD_SIGNATURE", f"{SIGNATURE} does not match the body")
         delivery_id = request.headers.get(DELIVERY) or None
-        state = request.app.state
+        running = services()
+        if running is None:
+            return _unavailable()
         try:
-            result = await ingest(state.sources, state.bus, state.dead_letters, source, body, delivery_id)
+            result = await ingest(running.sources, running.bus, running.dead_letters, source, body, delivery_id)
         except (BusError, DeadLetterUnavailable) as exc:
             log.warning("webhook not recorded: event log unavailable", extra={"source": source, "error": str(exc)})
-            return JSONResponse(
-                {"error": {"code": "UNAVAILABLE", "message": "the event log is unavailable; send again"}},
-                status_code=503,
-                headers={"Retry-After": "1"},
-            )
+            return _unavailable()
         if result.outcome is Outcome.DEAD_LETTERED:
             assert result.dead_letter is not None
             letter = result.dead_letter

@@ -1,19 +1,48 @@
-"""Settings the domain rules need, handed to resolvers through the Context (built from api/settings.py)."""
+"""Settings the domain rules need, handed to resolvers through the Context.
+
+A node of the settings tree (api/settings.py): each field's metadata gives its TOML key, help and range.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sources.records import WarehouseStage
 
 
 @dataclass(frozen=True, slots=True)
 class ResolverConfig:
-    readiness_stage: WarehouseStage = WarehouseStage.STAGED
-    """The warehouse stage a shipment must have reached to be READY."""
-    genealogy_max_depth: int = 30
-    """Deepest genealogy trace the server walks, whatever maxDepth a client asks for."""
-    genealogy_max_nodes: int = 100_000
-    """Most lots one genealogy trace (or recall impact) may hold."""
-    genealogy_time_budget: float = 10.0
-    """Seconds one genealogy walk may take before it stops, truncated."""
+    readiness_stage: WarehouseStage = field(
+        default=WarehouseStage.STAGED,
+        metadata={
+            "help": "warehouse stage a shipment must have reached to be READY: `allocated`, `picking`, `picked`, "
+            "`staged`, `loaded` or `shipped`",
+            "key": "readiness.required_stage",
+        },
+    )
+    genealogy_max_depth: int = field(
+        default=30,
+        metadata={
+            "help": "deepest genealogy walk (`lotGenealogy`, `recallImpact`), 0 to 1000 levels; a larger `maxDepth` "
+            "is capped to it and a walk it cuts short says so (`truncation.reason` `SERVER_MAX_DEPTH`)",
+            "key": "genealogy.max_depth",
+            "range": (0, 1000),
+        },
+    )
+    genealogy_max_nodes: int = field(
+        default=100_000,
+        metadata={
+            "help": "most lots one genealogy walk may hold, the root included (1 to 10,000,000); the walk stops "
+            "there, truncated (`NODE_LIMIT`)",
+            "key": "genealogy.max_nodes",
+            "range": (1, 10_000_000),
+        },
+    )
+    genealogy_time_budget: float = field(
+        default=10.0,
+        metadata={
+            "help": "seconds one genealogy walk may take (over 0, at most 600); the walk stops there, truncated "
+            "(`TIME_BUDGET`), with the levels it completed",
+            "key": "genealogy.time_budget",
+        },
+    )

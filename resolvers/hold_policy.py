@@ -4,24 +4,63 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True)
 class HoldPolicy:
-    max_lots: int = 5000
-    """Most lots one placeHold may hold, propagation included."""
-    concurrency: int = 16
-    """Upstream commands one placeHold (or one retry round) keeps in flight."""
-    lease_seconds: float = 120.0
-    """How long a running command owns its idempotency key (and a worker its actions) before another may take
-    over: longer than any command runs."""
-    max_attempts: int = 10
-    """Attempts of a pending action, the first included, before it is escalated to FAILED."""
-    retry_base_seconds: float = 1.0
-    retry_max_seconds: float = 300.0
-    poll_seconds: float = 1.0
-    """Longest the retry worker waits before it looks for due actions (also those made by other replicas)."""
+    """The ``holds`` settings (LOTGRAPH_HOLDS_…): the metadata is read by api/settings_tree.py."""
+
+    max_lots: int = field(
+        default=5000,
+        metadata={
+            "help": "most lots one `placeHold` may hold, propagation included (1 to 100,000); a request that would "
+            "hold more is refused (`TOO_MANY_LOTS` / `PROPAGATION_INCOMPLETE`) and changes nothing",
+            "range": (1, 100_000),
+        },
+    )
+    concurrency: int = field(
+        default=16,
+        metadata={
+            "help": "QMS or WMS commands one `placeHold`, or one round of the retry worker, keeps in flight (1 to 256)",
+            "range": (1, 256),
+        },
+    )
+    lease_seconds: float = field(
+        default=120.0,
+        metadata={
+            "help": "how long a running command owns its idempotency key (repeats meanwhile answer `IN_PROGRESS`), "
+            "and a retry worker the actions it took; after that a repeat or another worker takes over (over 0, at "
+            "most 600)"
+        },
+    )
+    max_attempts: int = field(
+        default=10,
+        metadata={
+            "help": "attempts of a pending action (block or unblock stock), the first included, before it is "
+            "escalated to `FAILED` (1 to 1000)",
+            "key": "retry_max_attempts",
+            "range": (1, 1000),
+        },
+    )
+    retry_base_seconds: float = field(
+        default=1.0,
+        metadata={
+            "help": "delay before the first retry; it doubles with every attempt, with 50 to 100 % jitter (over 0, at "
+            "most 600)"
+        },
+    )
+    retry_max_seconds: float = field(
+        default=300.0, metadata={"help": "longest delay between two attempts (over 0, at most 600)"}
+    )
+    poll_seconds: float = field(
+        default=1.0,
+        metadata={
+            "help": "longest the retry worker waits before it looks for due actions, also those other replicas "
+            "recorded (over 0, at most 600)",
+            "key": "retry_poll_seconds",
+        },
+    )
 
     def retry_in(self, attempts: int, rand: Callable[[], float] = random.random) -> float | None:
         """Seconds until the next attempt after ``attempts`` failed ones, or None when it is time to give up.

@@ -18,7 +18,7 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -31,12 +31,23 @@ class BreakerState(Enum):
 
 @dataclass(frozen=True, slots=True)
 class ResiliencePolicy:
-    failures: int = 5
+    # The metadata makes these settings (LOTGRAPH_RESILIENCE_…; api/settings_tree.py reads it).
+    failures: int = field(
+        default=5,
+        metadata={"help": "consecutive failures that open a breaker", "key": "breaker_failures", "range": (1, 1000)},
+    )
     error_rate: float = 0.5
     window: int = 20
-    open_seconds: float = 10.0
-    max_concurrency: int = 64
-    read_retries: int = 2
+    open_seconds: float = field(
+        default=10.0,
+        metadata={"help": "seconds a breaker stays open before a probe", "key": "breaker_open_seconds"},
+    )
+    max_concurrency: int = field(
+        default=64, metadata={"help": "calls in flight per source (bulkhead)", "range": (1, 10_000)}
+    )
+    read_retries: int = field(
+        default=2, metadata={"help": "retries of a failed read (never of a command)", "range": (0, 10)}
+    )
     backoff_seconds: float = 0.05
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from api.settings import SPECS, load_settings
+from api.settings import LEAVES, load_settings
 from tests.conformance.conftest import LOTGRAPH, Process, gateway_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -201,7 +201,7 @@ def test_every_command_compose_uses_exists_in_the_cli() -> None:
 
 
 def test_every_setting_compose_gives_exists_and_is_valid() -> None:
-    known = {spec.env for spec in SPECS}
+    known = {leaf.env for leaf in LEAVES}
     services = set(SERVICES)
     for name, service in SERVICES.items():
         raw = service.get("environment") or {}

@@ -21,8 +21,9 @@ import websockets
 from starlette.applications import Starlette
 from starlette.types import ASGIApp
 
-from api.app import create_app
+from api.app import Lotgraph, create_app
 from api.servers import bind
+from api.services import Services
 from api.settings import SOURCES, Settings, load_settings
 from plant.app import create_plant_app
 from plant.webhooks import WebhookTarget, sign
@@ -99,9 +100,13 @@ class Stack:
     def plant_url(self) -> str:
         return self.plant.url
 
+    def services(self, replica: int = 0) -> Services:
+        app = self.gateways[replica].app
+        assert isinstance(app, Lotgraph)
+        return app.services
+
     async def head(self, replica: int = 0) -> str:
-        head: str = await self.gateways[replica].app.state.bus.head()
-        return head
+        return await self.services(replica).bus.head()
 
     async def place_hold(self, lot_id: str, *, correlation_id: str | None = None) -> dict[str, Any]:
         """A hold placed in the QMS directly (as a person at the QMS would): the QMS's webhook tells the gateway."""

@@ -64,7 +64,7 @@ async def test_a_hold_placed_on_one_replica_reaches_a_subscriber_on_the_other(
         # the QMS's own webhook for the same hold (to replica A) is the same fact: recorded once
         sender = live.plant.app.state.webhooks
         await eventually(lambda: sender.pending("qms") == 0, "the QMS's webhooks delivered")
-        recorded = await log_of(live.gateways[1].app.state.bus)
+        recorded = await log_of(live.services(1).bus)
     hold_id = placed["holds"][0]["id"]
     assert event["type"] == "HoldPlaced"
     assert event["payload"]["id"] == hold_id

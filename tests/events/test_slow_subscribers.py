@@ -28,7 +28,7 @@ async def test_a_slow_subscriber_is_closed_with_4008_and_resumes_without_loss(
     plant_dir, manifest = plant_data
     env = {"LOTGRAPH_EVENTS_QUEUE_SIZE": str(QUEUE)}
     async with stack(plant_dir, manifest, tmp_path, webhooks=False, env=env) as live:
-        bus = live.gateway.app.state.bus
+        bus = live.services().bus
         baseline = bus.subscriber_count  # the gateway's own followers (cache invalidation, metrics)
         async with GraphQLWS(live.gateway.ws_url) as client:
             await client.subscribe("1", HOLD_EVENTS, {"after": await live.head()})

@@ -17,7 +17,7 @@ import redis
 import redis.asyncio as aioredis
 from starlette.applications import Starlette
 
-from api.app import create_app
+from api.app import Lotgraph, create_app
 from api.settings import SOURCES, Settings, load_settings
 from plant.app import create_plant_app
 from plant.generator import generate
@@ -110,13 +110,14 @@ class PlantState:
 
 
 class HoldGateway(Gateway):
-    def __init__(self, client: httpx.AsyncClient, app: Starlette) -> None:
+    def __init__(self, client: httpx.AsyncClient, app: Lotgraph) -> None:
         super().__init__(client)
         self.app = app
 
     @property
     def bus(self) -> SqliteBus:
-        bus: SqliteBus = self.app.state.bus
+        bus = self.app.services.bus
+        assert isinstance(bus, SqliteBus)
         return bus
 
     async def place(self, user: str = "qa.tester", wms_down: bool = False, **fields: Any) -> dict[str, Any]:

@@ -90,7 +90,7 @@ async def test_an_outage_on_many_lots_costs_one_timeout_not_one_per_lot(
     assert {w["code"] for w in payload["warnings"]} == {"PENDING_ACTION"}
     assert payload["complete"] is False
     # Once the WMS fails, the other blocks wait for the retry worker instead of each failing on its own.
-    assert (await admin.stats())["wms"]["POST /stock/block"] <= gateway.app.state.pending_actions.policy.concurrency
+    assert (await admin.stats())["wms"]["POST /stock/block"] <= gateway.app.services.pending_actions.policy.concurrency
     await admin.faults("wms", outage=False)
 
     async def all_done() -> bool | None:
@@ -124,7 +124,7 @@ async def test_a_pending_action_is_escalated_after_the_configured_attempts(
         events = [e for e in await all_events(gateway.bus) if e.type == "PendingActionChanged"]
         assert [e.payload["status"] for e in events] == ["PENDING", "FAILED"]
         assert events[-1].correlation_id == payload["correlationId"]
-        assert await gateway.app.state.pending_actions.run_due() == 0  # not tried again
+        assert await gateway.app.services.pending_actions.run_due() == 0  # not tried again
     # Given up: the stock stays as it was, and the failure stays listed for a person.
     await admin.faults("wms", outage=False)
     assert await state.stock_statuses(lot) == {"UNRESTRICTED"}

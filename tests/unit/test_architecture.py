@@ -25,8 +25,6 @@ DECLARATIVE = {
 BEING_SPLIT = {
     "resolvers/holds.py": "the holds capability package splits it",
     "sources/store.py": "the holds capability package takes the pending-action record out of it",
-    ("api/app.py", "create_app"): "the composition root moves into the lifespan's services",
-    ("api/settings.py", "load_settings"): "the settings tree derives the mapping from field metadata",
     ("resolvers/holds.py", "_place"): "the holds capability package splits it into a pure plan and its service",
     ("resolvers/holds.py", "_release"): "the holds capability package splits it into a pure plan and its service",
 }

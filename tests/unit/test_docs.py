@@ -1,16 +1,22 @@
-"""The configuration page lists every setting the code reads, and its example file loads."""
+"""The configuration page's tables are the ones the settings tree makes, and its example file loads."""
 
 import re
 from pathlib import Path
 
-from api.settings import SPECS, load_settings
+from api.settings import LEAVES, configuration_tables, load_settings
 
 DOC = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
 
 
+def test_the_tables_are_generated_from_the_settings_tree() -> None:
+    """Regenerate them with ``lotgraph settings --markdown`` when this fails."""
+    for table in configuration_tables().values():
+        assert table in DOC
+
+
 def test_every_setting_is_documented() -> None:
     documented = set(re.findall(r"^\| `(LOTGRAPH_[A-Z0-9_]+)` \| `([a-z0-9_.]+)` \|", DOC, flags=re.M))
-    assert documented == {(spec.env, spec.key) for spec in SPECS}
+    assert documented == {(leaf.env, leaf.key) for leaf in LEAVES}
 
 
 def test_the_example_file_is_valid(tmp_path: Path) -> None:

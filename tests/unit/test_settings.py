@@ -1,8 +1,13 @@
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from api.settings import SettingsError, load_settings
+from api.cli import main
+from api.settings import LEAVES, SettingsError, load_settings
+from resolvers.config import ResolverConfig
+from resolvers.hold_policy import HoldPolicy
+from sources.records import WarehouseStage
 
 URLS = {f"LOTGRAPH_{s}_URL": f"http://plant:8100/{s.lower()}" for s in ("ERP", "QMS", "MES", "WMS")}
 URLS["LOTGRAPH_AUTH_HS256_SECRET"] = "settings-test-secret-0123456789"
@@ -70,3 +75,51 @@ def test_file_errors_name_the_key_and_the_file(tmp_path: Path) -> None:
     config.write_text("port = [")
     with pytest.raises(SettingsError, match="LOTGRAPH_CONFIG: cannot read"):
         load_settings({**URLS, "LOTGRAPH_CONFIG": str(config)})
+
+
+def test_the_tree_is_the_only_declaration() -> None:
+    """Every setting the tree declares reaches the object the gateway uses, with the declared default."""
+    settings = load_settings(URLS)
+    for leaf in LEAVES:
+        value: Any = settings
+        for name in leaf.path:
+            value = getattr(value, name)
+        if leaf.env not in URLS:
+            assert value == leaf.default, leaf.key
+    assert settings.holds == HoldPolicy()  # the holds node is the policy the resolvers get, defaults included
+    assert settings.resolvers == ResolverConfig()
+
+
+@pytest.mark.parametrize(
+    ("env", "path", "expected"),
+    [
+        ({"LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "3"}, ("holds", "max_attempts"), 3),
+        ({"LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.5"}, ("holds", "poll_seconds"), 0.5),
+        ({"LOTGRAPH_READINESS_REQUIRED_STAGE": "Loaded"}, ("resolvers", "readiness_stage"), WarehouseStage.LOADED),
+        ({"LOTGRAPH_GENEALOGY_MAX_DEPTH": "4"}, ("resolvers", "genealogy_max_depth"), 4),
+        ({"LOTGRAPH_RESILIENCE_BREAKER_FAILURES": "7"}, ("resilience", "failures"), 7),
+        ({"LOTGRAPH_AUTH_LEEWAY": "0"}, ("auth", "leeway_seconds"), 0.0),
+        ({"LOTGRAPH_WEBHOOKS_QMS_SECRET": "q" * 16}, ("webhooks", "secrets"), {"qms": "q" * 16}),
+        ({"LOTGRAPH_MES_KIND": "contract"}, ("sources", "mes", "kind"), "contract"),
+        ({"LOTGRAPH_LOG_LEVEL": "debug"}, ("log_level",), "DEBUG"),
+    ],
+)
+def test_each_variable_reaches_its_node(env: dict[str, str], path: tuple[str, ...], expected: object) -> None:
+    value: Any = load_settings({**URLS, **env})
+    for name in path:
+        value = getattr(value, name)
+    assert value == expected
+
+
+def test_a_source_kind_must_be_known() -> None:
+    with pytest.raises(SettingsError, match="LOTGRAPH_ERP_KIND: must be one of contract, got 'tryton'"):
+        load_settings({**URLS, "LOTGRAPH_ERP_KIND": "tryton"})
+
+
+def test_the_cli_names_a_bad_setting_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    env = {**URLS, "LOTGRAPH_QMS_TIMEOUT": "abc"}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        assert main(["serve"]) == 2
+    assert capsys.readouterr().err == "lotgraph: setting LOTGRAPH_QMS_TIMEOUT: must be a number of seconds, got 'abc'\n"
