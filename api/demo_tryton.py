@@ -32,7 +32,7 @@ def tryton_overrides(url: str, database: str, login: str, password: str) -> dict
     return overrides
 
 
-def run_demo(args: argparse.Namespace, settings_for: Any, banner: Any) -> int:
+def run_demo(args: argparse.Namespace, settings_for: Any, upstream: Any, banner: Any) -> int:
     """Prepare and start Tryton, then serve the gateway on it until interrupted; Tryton stops with it."""
     from api.app import create_app
     from plant.tryton.prepare import prepare
@@ -54,7 +54,7 @@ def run_demo(args: argparse.Namespace, settings_for: Any, banner: Any) -> int:
     process = server.start()
     try:
         settings = settings_for(tryton_overrides(server.url, server.database, "admin", ADMIN_PASSWORD))
-        print(banner(gateway_url, server.url, settings, manifest), flush=True)
+        print(banner(gateway_url, upstream(server.url, server.database), settings, manifest), flush=True)
         run([Listener(create_app(settings), gateway_sock)])
     finally:
         stop(process)

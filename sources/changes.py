@@ -43,6 +43,8 @@ class ChangeFeed(Protocol):
 
     async def commit(self, batch: ChangeBatch) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 class Memory(Protocol):
     """Durable small state of the pollers: watermarks and the last state seen per business key."""

@@ -158,4 +158,6 @@ async def run_poller(
             await poll_once(feed, covered, sources, bus, memory)
         except SourceError as exc:
             log.warning("change poll failed; will retry", extra={"feed": feed.name, "error": exc.message})
+        except Exception:  # a poller must outlive one bad poll: it is logged, and the watermark stays where it was
+            log.exception("change poll failed unexpectedly; will retry", extra={"feed": feed.name})
         await asyncio.sleep(every)

@@ -52,6 +52,9 @@ class TrytonChangeFeed:
         lots = await self._lots(by_model, stamps)
         return ChangeBatch(frozenset(orders), frozenset(shipments), frozenset(lots), newest, stamps)
 
+    async def aclose(self) -> None:
+        await self.rpc.aclose()
+
     async def commit(self, batch: ChangeBatch) -> None:
         if batch.watermark is not None:
             await self.memory.put_many({f"{self.name}:watermark": batch.watermark.isoformat()})
