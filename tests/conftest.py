@@ -140,3 +140,8 @@ async def fresh_plant(tmp_path: Path, settings: Settings) -> AsyncIterator[Fresh
     admin_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PLANT)
     async with app.router.lifespan_context(app), admin_client, gateway_over(app, settings) as gateway:
         yield FreshPlant(app, manifest, Plant(admin_client), gateway)
+
+
+# The session's real Tryton (tests/tryton_server.py), for every suite that also runs over Tryton. Imported last: that
+# module uses the helpers above.
+from tests.tryton_server import tryton  # noqa: E402, F401

@@ -10,7 +10,7 @@ from resolvers.genealogy.trace import trace
 from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.records import ShipmentFilter, WarehouseStage
-from tests.tryton.conftest import Tryton
+from tests.tryton_server import Tryton
 
 
 async def calls_for(tryton: Tryton, work: Any) -> int:

@@ -4,25 +4,19 @@ stock into quarantine and back, once, under retried keys."""
 
 from __future__ import annotations
 
-import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from api.app import create_app
-from api.settings import Settings, load_settings
 from plant.tryton.server import ADMIN_PASSWORD
 from sources.http import SourceClient
 from sources.tryton.client import TrytonLogin, TrytonRpc
-from tests.conftest import TEST_SECRET, Gateway
-from tests.tryton.conftest import Tryton
+from tests.conftest import Gateway
 from tests.tryton.test_genealogy import tryton_trace
-
-SYSTEMS = ("ERP", "QMS", "MES", "WMS")
+from tests.tryton_server import Tryton, gateway_on, tryton_settings
 
 READINESS = """query($ids: [ID!]!) { shipmentsReadiness(shipmentIds: $ids) {
     shipmentId status blockers { code source lotId } } }"""
@@ -34,29 +28,6 @@ PLACE = """mutation($input: PlaceHoldInput!) { placeHold(input: $input) {
 RELEASE = """mutation($input: ReleaseHoldInput!) { releaseHold(input: $input) {
     complete replayed hold { id status } lot { id disposition stock { location status quantity } }
     errors { code message } } }"""
-
-
-def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS) -> Settings:
-    env = {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0", "LOTGRAPH_DATA_DIR": str(data_dir)}
-    for system in SYSTEMS:
-        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url
-        if system in kinds:
-            env |= {
-                f"LOTGRAPH_{system}_KIND": "tryton",
-                f"LOTGRAPH_{system}_TIMEOUT": "30",
-                f"LOTGRAPH_{system}_TRYTON_DATABASE": tryton.server.database,
-                f"LOTGRAPH_{system}_TRYTON_LOGIN": "admin",
-                f"LOTGRAPH_{system}_TRYTON_PASSWORD": ADMIN_PASSWORD,
-            }
-    return load_settings(env)
-
-
-@contextlib.asynccontextmanager
-async def gateway_on(settings: Settings) -> AsyncIterator[Gateway]:
-    app = create_app(settings)
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test", timeout=120)
-    async with app.router.lifespan_context(app), client:
-        yield Gateway(client)
 
 
 @pytest.fixture

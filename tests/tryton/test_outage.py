@@ -9,7 +9,7 @@ from resolvers.readiness.model import BlockerCode, ReadinessStatus
 from resolvers.readiness.service import decide
 from sources.records import WarehouseStage
 from sources.resilience import BreakerState, ResiliencePolicy
-from tests.tryton.conftest import Tryton, tryton_sources
+from tests.tryton_server import Tryton, tryton_sources
 
 
 async def test_tryton_stopped_mid_request_is_unknown_and_opens_the_breaker(
