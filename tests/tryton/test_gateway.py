@@ -97,3 +97,32 @@ async def test_a_hold_quarantines_stock_once_and_its_release_moves_it_back(
     assert replayed["replayed"] is True
     assert ("QUA", "BLOCKED") not in _stock(released["lot"])
     assert sum(_stock(released["lot"]).values()) == sum(stock.values())
+
+
+RECALL = """query($lot: ID!) { recallImpact(lotId: $lot, maxDepth: 20) {
+    complete affectedLots { lot { id } disposition }
+    shippedShipments { shipment { id } affectedLotIds } pendingShipments { shipment { id } affectedLotIds }
+    customers { customerId } sourceErrors { source code }
+    totals { lots shippedShipments pendingShipments customers } } }"""
+
+
+async def test_recall_impact_over_tryton_follows_its_trace_to_shipments(
+    gateway: Gateway, tryton: Tryton, manifest: dict[str, Any]
+) -> None:
+    shipped_lot = manifest["shipment_lots"][manifest["shipments"]["done"][0]]
+    rpc = TrytonRpc(SourceClient("mes", tryton.proxy.url, timeout=30), TrytonLogin("lotgraph", "admin", ADMIN_PASSWORD))
+    try:  # a raw lot that went into a shipped lot, and everything Tryton traces from it
+        lot = min(n for n in await tryton_trace(rpc, shipped_lot, "downward_traces") if n.startswith("RM-"))
+        reached = await tryton_trace(rpc, lot, "upward_traces")
+    finally:
+        await rpc.aclose()
+    recall = (await data(gateway, RECALL, {"lot": lot}))["recallImpact"]
+    assert recall["complete"] is True
+    assert recall["sourceErrors"] == []
+    assert {a["lot"]["id"] for a in recall["affectedLots"]} == reached
+    shipped = {s["shipment"]["id"] for s in recall["shippedShipments"]}
+    pending = {s["shipment"]["id"] for s in recall["pendingShipments"]}
+    expected = {s for s, shipped_lot in manifest["shipment_lots"].items() if shipped_lot in reached}
+    assert expected  # the raw lot reaches shipments of the data set
+    assert shipped | pending == expected
+    assert recall["totals"]["lots"] == len(reached)
