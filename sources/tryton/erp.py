@@ -7,7 +7,6 @@ state mappings are written down in docs/sources.md ("Connecting Tryton") and ``s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from sources.cache import RecordCache
 from sources.errors import SourceRejected
@@ -28,7 +27,7 @@ from sources.resilience import Health
 from sources.tryton.client import Domain, TrytonRpc
 from sources.tryton.mapping import SALE_STATUS, SHIPMENT_STATUS
 from sources.tryton.paging import keyset_page
-from sources.tryton.rows import SHIPMENT_MOVE_FIELDS, Rows, index, move_lines, rows
+from sources.tryton.rows import SHIPMENT_MOVE_FIELDS, MoveLine, Rows, index, move_lines, rows
 
 SALE_FIELDS = [
     "number",
@@ -205,8 +204,8 @@ def shipment_domain(where: ShipmentFilter) -> Domain:
     return domain
 
 
-def _line(line: Any) -> ShipmentLine:
-    move: Rows = line.outgoing
+def _line(line: MoveLine) -> ShipmentLine:
+    move = line.outgoing
     lots: dict[str, float] = {}
     for inventory in line.inventory:
         if number := inventory.opt_text("lot.number"):

@@ -1,6 +1,6 @@
-"""The gateway over a live Tryton, every system of kind ``tryton``: the same GraphQL answers, through
-``create_app`` and the adapter registry — readiness, genealogy equal to Tryton's own trace, and holds that move
-stock into quarantine and back, once, under retried keys."""
+"""The gateway over a live Tryton, every system of kind ``tryton``, through ``create_app`` and the adapter registry:
+genealogy and recall equal to Tryton's own trace, and holds that move stock into quarantine and back, once, under
+retried keys. (Readiness runs in the shared suite, tests/readiness, over both kinds.)"""
 
 from __future__ import annotations
 
@@ -41,14 +41,6 @@ async def data(gateway: Gateway, query: str, variables: dict[str, Any]) -> dict[
     assert "errors" not in body, body
     result: dict[str, Any] = body["data"]
     return result
-
-
-async def test_readiness_answers_over_tryton(gateway: Gateway, manifest: dict[str, Any]) -> None:
-    ready, held = manifest["shipments"]["packed"], manifest["shipments"]["packed-hold"]
-    answers = (await data(gateway, READINESS, {"ids": ready + held}))["shipmentsReadiness"]
-    status = {a["shipmentId"]: (a["status"], {b["code"] for b in a["blockers"]}) for a in answers}
-    assert all(status[s] == ("READY", set()) for s in ready)
-    assert status[held[0]] == ("NOT_READY", {"LOT_ON_HOLD", "STOCK_BLOCKED"})
 
 
 async def test_genealogy_answers_equal_trytons_trace(
