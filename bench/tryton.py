@@ -29,6 +29,7 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -140,17 +141,29 @@ async def workload_rows(
     count: Callable[[], int],
     reset: Callable[[], None],
 ) -> list[list[str]]:
+    from resolvers.config import ResolverConfig
     from resolvers.context import Context
     from resolvers.genealogy.model import TraceDirection
     from resolvers.genealogy.trace import trace
+    from resolvers.hold_policy import HoldPolicy
     from resolvers.readiness.service import decide
     from sources.records import WarehouseStage
 
+    @dataclass
+    class Parts:  # what the resolvers ask of the gateway's services
+        sources: Sources
+        config: ResolverConfig = field(default_factory=ResolverConfig)
+        holds: HoldPolicy = field(default_factory=HoldPolicy)
+        bus: None = None
+        store: None = None
+        dead_letters: None = None
+
+    ctx = Context(Parts(sources), "bench")
     rows = []
     cases: dict[str, Callable[[], Awaitable[Any]]] = {
         "readiness, 1 shipment": lambda: decide(sources, WarehouseStage.STAGED, shipments[:1]),  # one with lots
         f"readiness, {len(shipments)} shipments": lambda: decide(sources, WarehouseStage.STAGED, shipments),
-        "genealogy, forward from a raw lot": lambda: trace(Context(sources, "bench"), lot, TraceDirection.FORWARD, 20),
+        "genealogy, forward from a raw lot": lambda: trace(ctx, lot, TraceDirection.FORWARD, 20),
     }
     for case, work in cases.items():
         await work()

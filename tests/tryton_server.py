@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
 from typing import Any
@@ -20,9 +20,15 @@ from api.settings import Settings, load_settings
 from plant.tryton.prepare import prepare
 from plant.tryton.proxy import CountingProxy
 from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
+from resolvers.config import ResolverConfig
+from resolvers.context import Context
+from resolvers.hold_policy import HoldPolicy
 from sources.bundle import Sources
+from sources.deadletters import DeadLetterStore
 from sources.http import SourceClient
+from sources.ports import EventBus
 from sources.resilience import ResiliencePolicy
+from sources.store import Store
 from sources.tryton.client import TrytonLogin, TrytonRpc
 from sources.tryton.erp import TrytonErp
 from sources.tryton.mapping import QUARANTINE_CODE
@@ -32,6 +38,23 @@ from sources.tryton.wms import TrytonWms
 from tests.conftest import TEST_SECRET, Gateway
 
 SYSTEMS = ("ERP", "QMS", "MES", "WMS")
+
+
+@dataclass
+class Parts:
+    """What resolvers ask of the gateway's services (``resolvers.context.Services``), for tests that call them
+    directly over the Tryton adapters."""
+
+    sources: Sources
+    bus: EventBus | None = None
+    config: ResolverConfig = field(default_factory=ResolverConfig)
+    holds: HoldPolicy = field(default_factory=HoldPolicy)
+    store: Store | None = None
+    dead_letters: DeadLetterStore | None = None
+
+
+def context(sources: Sources, bus: EventBus | None = None) -> Context:
+    return Context(Parts(sources, bus), "tests-tryton")
 
 
 def free_port() -> int:

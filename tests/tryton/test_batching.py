@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers.context import Context
 from resolvers.genealogy.model import TraceDirection
 from resolvers.genealogy.trace import trace
 from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.records import ShipmentFilter, WarehouseStage
-from tests.tryton_server import Tryton
+from tests.tryton_server import Tryton, context
 
 
 async def calls_for(tryton: Tryton, work: Any) -> int:
@@ -35,7 +34,7 @@ async def test_genealogy_makes_one_call_per_level(tryton: Tryton, sources: Sourc
     lot = manifest["lots"]["raw"][0]
     await sources.mes.lots([lot])  # logs in
     tryton.proxy.reset()
-    walked, _ = await trace(Context(sources, "test-batching"), lot, TraceDirection.FORWARD, 20)
+    walked, _ = await trace(context(sources), lot, TraceDirection.FORWARD, 20)
     levels = walked.depth
     # per level: one edge read; lot masters: one lot read and one origin-move read per level
     assert tryton.proxy.data_calls <= 3 * (levels + 1)

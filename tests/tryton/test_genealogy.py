@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from resolvers.context import Context
 from resolvers.genealogy.model import TraceDirection
 from resolvers.genealogy.trace import trace
 from sources.bundle import Sources
 from sources.records import LotKind
 from sources.tryton.client import TrytonRpc
 from sources.tryton.mes import TrytonMes
+from tests.tryton_server import context
 
 
 async def tryton_trace(rpc: TrytonRpc, lot: str, towards: str) -> set[str]:
@@ -44,7 +44,7 @@ async def test_a_walk_equals_trytons_own_trace(
     sources: Sources, manifest: dict[str, Any], direction: TraceDirection, towards: str, start: str
 ) -> None:
     for lot in manifest["lots"][start][:2]:
-        walked, refs = await trace(Context(sources, "test-trace"), lot, direction, 20)
+        walked, refs = await trace(context(sources), lot, direction, 20)
         assert walked.truncation is None
         assert set(walked.lot_ids) == await tryton_trace(mes_rpc(sources), lot, towards)
         assert all(ref.record is not None for ref in refs)

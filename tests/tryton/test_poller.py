@@ -3,6 +3,7 @@ survives a restart, and neither loses nor doubles an event."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,15 @@ import pytest
 from resolvers.events.catalog import schema_of
 from resolvers.events.json_schema import errors
 from resolvers.events.polling import poll_once
+from resolvers.events.streams import readiness_changes
+from resolvers.readiness.model import ReadinessStatus
 from sources.bundle import Sources
 from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
 from sources.changes import SqliteMemory
 from sources.tryton.changes import TrytonChangeFeed
 from sources.tryton.erp import TrytonErp
+from tests.tryton_server import context
 
 SYSTEMS = ("erp", "qms", "wms")
 
@@ -104,4 +108,34 @@ async def test_changes_become_events_once_across_restarts(
         await sources.qms.release_hold(
             hold.id, released_by="poller-test", comment=None, idempotency_key=uuid.uuid4().hex
         )
+        await bus.aclose()
+
+
+async def test_a_readiness_subscription_moves_when_tryton_packs_the_shipment(
+    tmp_path: Path, sources: Sources, manifest: dict[str, Any]
+) -> None:
+    """Tryton says nothing itself: its change is polled into an event, and the watched shipment's readiness moves."""
+    assert isinstance(sources.erp, TrytonErp)
+    rpc = sources.erp.rpc
+    bus = SqliteBus(tmp_path / "events.db")
+    await bus.open()
+    memory = SqliteMemory(tmp_path / "poll.db")
+    feed = TrytonChangeFeed(rpc, memory)
+    shipment = manifest["shipments"]["assigned"][2]
+    changes = await readiness_changes(context(sources, bus), [shipment], initial=True)
+    try:
+        await poll_once(feed, SYSTEMS, sources, bus, memory)  # the baseline
+        first = await anext(changes)
+        assert first.readiness.status is ReadinessStatus.NOT_READY
+        (found,) = await rpc.search_read("stock.shipment.out", [("number", "=", shipment)], ["id"])
+        await rpc.write_call("stock.shipment.out", "pick", [found["id"]])
+        await rpc.write_call("stock.shipment.out", "pack", [found["id"]])
+        await poll_once(feed, SYSTEMS, sources, bus, memory)
+        moved = await asyncio.wait_for(anext(changes), 60)
+        assert moved.readiness.status is ReadinessStatus.READY
+        assert moved.previous_status is ReadinessStatus.NOT_READY
+        assert moved.cause is not None
+        assert moved.cause.type == "AllocationChanged"
+    finally:
+        await changes.aclose()  # type: ignore[attr-defined]
         await bus.aclose()
