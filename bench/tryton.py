@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.harness import free_port, machine_description, markdown_table, serve
+from bench.harness import machine_description, markdown_table, serve
+from bench.launch import free_port
 from plant.tryton.prepare import prepare
 from plant.tryton.proxy import CountingProxy
 from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
