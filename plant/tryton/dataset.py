@@ -294,7 +294,7 @@ class _Loader:
         plan += ["assigned"] * 4 + ["waiting"] * 2
         own_lot = ("quotation", "cancelled", "packed-pending", "packed-alert")
         spare = len(free) - sum(1 for step in plan if step not in own_lot)
-        plan += ["packed", "assigned", "picked", "done"] * max(0, spare // 4)
+        plan += ["packed", "assigned", "picked", "done"] * min(max(0, spare // 4), 6)  # sales cost time: a few more
         plan = plan[: len(own_lot) + len(free)]  # a small data set keeps the first steps, one free lot each
         sales = []
         for index, step in enumerate(plan):
