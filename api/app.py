@@ -22,6 +22,7 @@ from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders
+from api.graphiql import graphiql_route
 from api.graphql import GraphQLView
 from api.health import healthz, readyz_route
 from api.limits import limit_extensions
@@ -110,6 +111,7 @@ def _routes(settings: Settings, running: ServicesRef, graphql: ASGIApp, metrics:
         readyz_route(lambda: running.current.probes if running.current else None),
         Route("/metrics", metrics.endpoint),
         dashboard_route(),
+        *([graphiql_route()] if settings.graphiql and settings.mode != "production" else []),
     ]
 
 

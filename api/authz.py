@@ -46,10 +46,16 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("query", "holds"): QUALITY,
     ("mutation", "placeHold"): QUALITY_COMMAND,
     ("mutation", "releaseHold"): QUALITY_COMMAND,
+    ("query", "holdHistory"): QUALITY,
+    ("query", "holdHistoryCsv"): QUALITY,
+    ("query", "pendingActionsConnection"): QUALITY,
+    ("mutation", "retryPendingAction"): QUALITY_COMMAND,
+    ("mutation", "closePendingAction"): QUALITY_COMMAND,
     ("subscription", "holdEvents"): QUALITY,
     # shared reads
     ("query", "eventTypes"): ANY_ROLE,
     ("query", "eventLogHead"): ANY_ROLE,
+    ("query", "recentEvents"): ANY_ROLE,  # what statusEvents sends any role, from the log
     ("query", "sourceHealth"): ANY_ROLE,
     ("subscription", "statusEvents"): ANY_ROLE,
     ("subscription", "shipmentReadinessChanged"): SHIPPING,

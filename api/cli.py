@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import secrets
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -163,30 +164,35 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _banner(gateway_url: str, upstream: str, settings: Settings, manifest: dict[str, Any]) -> str:
     demo = manifest.get("demo", {})
-    dashboard = f"{gateway_url}/dashboard/"
-    if settings.auth.mode != "none":  # the link signs the browser tab in as a viewer (the fragment stays local)
-        secret, hours = settings.auth.hs256_secret or "", DEMO_TOKEN_HOURS
-        viewer = mint(secret, "demo-dashboard", ["viewer"], ttl_seconds=hours * 3600)
-        dashboard += f"#token={viewer}"
+    secret, authenticated = settings.auth.hs256_secret or "", settings.auth.mode != "none"
+
+    def token(subject: str, roles: list[str]) -> str:
+        return mint(secret, subject, roles, ttl_seconds=DEMO_TOKEN_HOURS * 3600)
+
+    # The links sign the browser tab in (the fragment stays in the browser): the dashboard as a viewer, GraphiQL
+    # with the roles the README's examples need (shipping and quality).
+    dashboard, graphiql = f"{gateway_url}/dashboard/", f"{gateway_url}/graphql"
+    if authenticated:
+        dashboard += f"#token={token('demo-dashboard', ['viewer'])}"
+        graphiql += f"#token={token('demo-graphiql', ['shipping', 'quality'])}"
     lines = [
         "lotgraph demo",
         f"  dashboard (in a browser):        {dashboard}",
-        f"  GraphQL (GraphiQL in a browser): {gateway_url}/graphql",
+        f"  GraphQL (GraphiQL in a browser): {graphiql}",
         f"  {upstream}",
         f"  data:                            {settings.data_dir.parent}",
         "  ids to try:",
     ]
     lines += [f"    {key}: {value}" for key, value in demo.items()]
-    if settings.auth.mode == "none":
+    order_id = demo.get("order") or next(iter(manifest.get("orders", {}).get("ready", [])), "SO-100001")
+    auth = ""
+    if not authenticated:
         lines.append("  authentication: OFF (LOTGRAPH_AUTH_MODE=none)")
     else:
-        secret = settings.auth.hs256_secret or ""
-        lines.append(f"  tokens, valid {DEMO_TOKEN_HOURS} h (Authorization: Bearer <token>; more: lotgraph token):")
-        lines += [
-            f"    {role}: {mint(secret, f'demo-{role}', [role], ttl_seconds=DEMO_TOKEN_HOURS * 3600)}" for role in ROLES
-        ]
-    order_id = demo.get("order") or next(iter(manifest.get("orders", {}).get("ready", [])), "SO-100001")
-    auth = "" if settings.auth.mode == "none" else ' -H "Authorization: Bearer <admin token>"'
+        lines.append(f"  tokens, valid {DEMO_TOKEN_HOURS} h (Authorization: Bearer <token>):")
+        lines += [f"    {role}: {token(f'demo-{role}', [role])}" for role in ROLES]
+        lines.append(f"  more tokens: {_token_command(settings.data_dir.parent)} --role quality --sub alice")
+        auth = f' -H "Authorization: Bearer {token("demo-shipping", ["shipping"])}"'
     lines += [
         "  try:",
         f'    curl -s {gateway_url}/graphql{auth} -H "Content-Type: application/json" -d '
@@ -194,6 +200,14 @@ def _banner(gateway_url: str, upstream: str, settings: Settings, manifest: dict[
         "stock { status } } } } } }\"}'",
     ]
     return "\n".join(lines)
+
+
+def _token_command(data_dir: Path) -> str:
+    """``lotgraph token`` as a command that works as printed from any directory: this installation's executable
+    (a clone's ``.venv`` is not on PATH) and the demo's data dir, both absolute."""
+    executable = Path(sys.executable).parent / "lotgraph"
+    program = str(executable) if executable.exists() else "lotgraph"
+    return shlex.join([program, "token", "--data-dir", str(data_dir.resolve())])
 
 
 def _token(args: argparse.Namespace) -> int:

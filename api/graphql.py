@@ -15,6 +15,7 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_
 from strawberry.types.unset import UnsetType
 
 from api.auth import ANONYMOUS, AuthError, Principal
+from api.graphiql import graphiql_page
 from api.graphql_http import GraphQLOverHTTP
 from api.services import Services
 from api.settings import LimitSettings
@@ -53,6 +54,10 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
             raise ConnectionRejectionError({"message": f"Not authenticated: {exc}."}) from None
         self._apply(context, principal, None)
         return await super().on_ws_connect(context)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this package (api/graphiql.py), not strawberry's page, which loads it from a CDN."""
+        return graphiql_page()
 
     def decode_json(self, data: str | bytes) -> object:
         """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""

@@ -146,7 +146,7 @@ async def workload_rows(
     from resolvers.context import Context
     from resolvers.genealogy.model import TraceDirection
     from resolvers.genealogy.trace import trace
-    from resolvers.hold_policy import HoldPolicy
+    from resolvers.holds.policy import HoldPolicy
     from resolvers.readiness.service import decide
     from sources.records import WarehouseStage
 

@@ -1,8 +1,8 @@
 """The one HTTP client base every source adapter stands on.
 
-Policy lives here, once: the overall deadline of a call, the correlation header, chunking of batch reads at the
-upstream's limit, and the mapping of every transport or protocol failure into the error tree of
-``sources.errors``. Adapters only say which path to call and how to read the records.
+Policy lives here, once: the overall deadline of a call, the correlation and W3C trace context headers,
+chunking of batch reads at the upstream's limit, and the mapping of every transport or protocol failure into the
+error tree of ``sources.errors``. Adapters only say which path to call and how to read the records.
 
 I/O goes through a small ``Transport`` (sources/transport.py): aiohttp's client by default, the fastest measured
 here; any httpx transport (``httpx.ASGITransport``, ``httpx.MockTransport``) in tests.
@@ -23,7 +23,7 @@ import aiohttp
 import httpx
 
 from sources.correlation import HEADER as CORRELATION_HEADER
-from sources.correlation import current_correlation_id
+from sources.correlation import TRACEPARENT, TRACESTATE, current_correlation_id, current_trace_context
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected, SourceUnavailable
 from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff, now
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
@@ -156,7 +156,8 @@ class SourceClient:
         if not self.breaker.allow():
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
-        all_headers, body = _outgoing(headers, json_body)
+        body = None if json_body is None else json.dumps(json_body).encode()
+        all_headers = _headers(headers, json=body is not None)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -253,17 +254,20 @@ class SourceClient:
         )
 
 
-def _outgoing(headers: dict[str, str] | None, json_body: dict[str, Any] | None) -> tuple[dict[str, str], bytes | None]:
-    """The headers (with the correlation id) and the encoded body of a request."""
-    all_headers = {"Accept": "application/json", **(headers or {})}
-    body = None
-    if json_body is not None:
-        body = json.dumps(json_body).encode()
-        all_headers["Content-Type"] = "application/json"
-    correlation_id = current_correlation_id()
+def _headers(extra: dict[str, str] | None, *, json: bool) -> dict[str, str]:
+    """The headers of one upstream call: the caller's ``extra``, the correlation id and the W3C trace context of the
+    work in progress (the caller's trace, a span id of this call, its ``tracestate`` unchanged)."""
+    headers = {"Accept": "application/json", **(extra or {})}
+    if json:
+        headers["Content-Type"] = "application/json"
+    correlation_id, trace = current_correlation_id(), current_trace_context()
     if correlation_id:
-        all_headers[CORRELATION_HEADER] = correlation_id
-    return all_headers, body
+        headers[CORRELATION_HEADER] = correlation_id
+    if trace is not None:
+        headers[TRACEPARENT] = trace.traceparent()
+        if trace.state:
+            headers[TRACESTATE] = trace.state
+    return headers
 
 
 def _error_of(body: Json) -> tuple[str, str]:

@@ -22,7 +22,7 @@ from plant.tryton.proxy import CountingProxy
 from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
 from resolvers.config import ResolverConfig
 from resolvers.context import Context
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStore
 from sources.http import SourceClient

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from resolvers.hold_outcomes import hold_to_dict
+from resolvers.holds.outcomes import hold_to_dict
 from sources.bundle import Sources
 from sources.bus.envelope import BusinessKeys, Event
 from sources.changes import ChangeBatch, ChangeFeed, Memory
