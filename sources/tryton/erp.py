@@ -158,7 +158,7 @@ class TrytonErp:
         return index(await self._shipments([("number", "in", list(dict.fromkeys(ids)))]), lambda s: s.id)
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
-        found = await self._shipments([("outgoing_moves.sale.number", "in", list(dict.fromkeys(order_ids)))])
+        found = await self._shipments([("moves.sale.number", "in", list(dict.fromkeys(order_ids)))])
         return group_by(found, lambda s: s.order_id)
 
     async def shipments_by_lot(self, lot_ids: Iterable[str]) -> list[Shipment]:
