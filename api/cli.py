@@ -92,6 +92,9 @@ def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
     demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
     demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+    demo.add_argument("--tryton", action="store_true", help="serve all four systems from a real Tryton instead")
+    demo.add_argument("--tryton-port", type=int, default=8200, help="port of Tryton (with --tryton)")
+    demo.add_argument("--tryton-lots", type=int, default=300, help="lots of Tryton's data set (with --tryton)")
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -115,7 +118,23 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
+    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides``."""
+    overrides = {**overrides, "data_dir": str(args.data_dir / "gateway")}
+    overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
+    settings = load_settings(os.environ, None, **overrides)
+    configure_logging(settings.log_level, "text")
+    return settings
+
+
 def _demo(args: argparse.Namespace) -> int:
+    if args.tryton:
+        from api.demo_tryton import run_demo
+
+        def tryton_line(url: str, database: str) -> str:
+            return f"Tryton 8.2:                      {url}  (database {database}, user admin, password admin)"
+
+        return run_demo(args, lambda overrides: _demo_settings(args, overrides), tryton_line, _banner)
     from api.app import create_app
     from plant.activity import MAX_RATE, Protected, WithActivity
     from plant.app import create_plant_app, ensure_data
@@ -129,14 +148,14 @@ def _demo(args: argparse.Namespace) -> int:
     plant_url = f"http://{args.host}:{plant_sock.getsockname()[1]}"
     gateway_url = f"http://{args.host}:{gateway_sock.getsockname()[1]}"
     overrides: dict[str, Any] = {f"sources.{name}.url": f"{plant_url}/{name}" for name in SOURCES}
-    overrides["data_dir"] = str(args.data_dir / "gateway")
     webhook_secret = secrets.token_urlsafe(32)  # plant → gateway webhooks, signed with a secret of this run
     overrides.update({f"webhooks.{name}.secret": webhook_secret for name in SOURCES})
-    overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
-    settings = load_settings(os.environ, None, **overrides)
-    configure_logging(settings.log_level, "text")
+    settings = _demo_settings(args, overrides)
     manifest = ensure_data(args.data_dir / "plant", args.seed, args.lots)
-    print(_banner(gateway_url, plant_url, settings, manifest), flush=True)
+    upstream = (
+        f"reference plant:                 {plant_url}/{{erp,qms,mes,wms}}  (manifest: {plant_url}/admin/manifest)"
+    )
+    print(_banner(gateway_url, upstream, settings, manifest), flush=True)
     webhooks = WebhookTarget.shared(gateway_url, webhook_secret)
     plant_app: Any = create_plant_app(args.data_dir / "plant", webhooks=webhooks)
     if args.activity:
@@ -147,7 +166,7 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(gateway_url: str, plant_url: str, settings: Settings, manifest: dict[str, Any]) -> str:
+def _banner(gateway_url: str, upstream: str, settings: Settings, manifest: dict[str, Any]) -> str:
     demo = manifest.get("demo", {})
     secret, authenticated = settings.auth.hs256_secret or "", settings.auth.mode != "none"
 
@@ -164,7 +183,7 @@ def _banner(gateway_url: str, plant_url: str, settings: Settings, manifest: dict
         "lotgraph demo",
         f"  dashboard (in a browser):        {dashboard}",
         f"  GraphQL (GraphiQL in a browser): {graphiql}",
-        f"  reference plant:                 {plant_url}/{{erp,qms,mes,wms}}  (manifest: {plant_url}/admin/manifest)",
+        f"  {upstream}",
         f"  data:                            {settings.data_dir.parent}",
         "  ids to try:",
     ]

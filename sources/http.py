@@ -115,6 +115,23 @@ class SourceClient:
     async def search(self, path: str, body: Mapping[str, Any]) -> Json:
         return await self._request("POST", path, route=path, json_body=dict(body))
 
+    async def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        route: str,
+        retry: bool,
+        headers: Mapping[str, str] | None = None,
+        decode: Callable[[int, bytes], Json] | None = None,
+    ) -> Json:
+        """A POST for adapters that speak an RPC protocol over HTTP (e.g. Tryton's JSON-RPC): ``retry`` only for
+        reads, ``headers`` such as a session, and ``decode`` to read the protocol's own errors from an answer
+        (raising from the error tree); the deadline, breaker, bulkhead and accounting are the same as for all."""
+        return await self._request(
+            "POST", path, route=route, json_body=dict(body), headers=dict(headers or {}), retry=retry, decode=decode
+        )
+
     # -- commands -----------------------------------------------------------------------------------------------
 
     async def command(self, path: str, body: Mapping[str, Any], *, idempotency_key: str, route: str) -> Json:
@@ -142,6 +159,7 @@ class SourceClient:
         headers: dict[str, str] | None = None,
         retry: bool = True,
         with_headers: bool = False,
+        decode: Callable[[int, bytes], Json] | None = None,
     ) -> Json:
         """One logical call: breaker check, then attempts (reads only are retried, with jittered backoff) inside
         one overall deadline and one bulkhead slot each."""
@@ -165,7 +183,7 @@ class SourceClient:
                                 )
                             finally:
                                 self._in_flight -= 1
-                        decoded = self._decode(status, content, method, route)
+                        decoded = decode(status, content) if decode else self._decode(status, content, method, route)
                         outcome = "ok"
                         return (decoded, reply_headers) if with_headers else decoded
                     except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
