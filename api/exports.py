@@ -57,7 +57,7 @@ def parse_request(params: dict[str, str]) -> tuple[ExportRequest, datetime]:
 
 
 def export_route(running: Callable[[], Services | None]) -> Route:
-    allowed = POLICY.get(("query", "traceExport"), frozenset())
+    allowed = POLICY.get(("Query", "traceExport"), frozenset())
 
     async def download(request: Request) -> Response:
         services = running()

@@ -88,3 +88,19 @@ def _sane_tracestate(value: str | None) -> str | None:
     if len(value) > _TRACESTATE_MAX or len(members) > _TRACESTATE_MEMBERS or not value.isascii():
         return None
     return value if value.isprintable() else None
+
+
+def upstream_headers(extra: dict[str, str] | None, *, json: bool) -> dict[str, str]:
+    """The headers of one upstream call: the caller's ``extra``, the correlation id and the W3C trace context of the
+    work in progress (the caller's trace, a span id of this call, its ``tracestate`` unchanged)."""
+    headers = {"Accept": "application/json", **(extra or {})}
+    if json:
+        headers["Content-Type"] = "application/json"
+    correlation_id, trace = current_correlation_id(), current_trace_context()
+    if correlation_id:
+        headers[HEADER] = correlation_id
+    if trace is not None:
+        headers[TRACEPARENT] = trace.traceparent()
+        if trace.state:
+            headers[TRACESTATE] = trace.state
+    return headers

@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 import aiohttp
 import httpx
 
-from sources.correlation import HEADER as CORRELATION_HEADER
-from sources.correlation import TRACEPARENT, TRACESTATE, current_correlation_id, current_trace_context
+from sources.correlation import upstream_headers
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected, SourceUnavailable
 from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff, now
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
@@ -167,7 +166,7 @@ class SourceClient:
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
         body = None if json_body is None else json.dumps(json_body).encode()
-        all_headers = _headers(headers, json=body is not None)
+        all_headers = upstream_headers(headers, json=body is not None)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -262,22 +261,6 @@ class SourceClient:
         raise SourceProtocolError(
             self.name, f"{self.name.upper()} refused the request {method} {route} (HTTP {status})"
         )
-
-
-def _headers(extra: dict[str, str] | None, *, json: bool) -> dict[str, str]:
-    """The headers of one upstream call: the caller's ``extra``, the correlation id and the W3C trace context of the
-    work in progress (the caller's trace, a span id of this call, its ``tracestate`` unchanged)."""
-    headers = {"Accept": "application/json", **(extra or {})}
-    if json:
-        headers["Content-Type"] = "application/json"
-    correlation_id, trace = current_correlation_id(), current_trace_context()
-    if correlation_id:
-        headers[CORRELATION_HEADER] = correlation_id
-    if trace is not None:
-        headers[TRACEPARENT] = trace.traceparent()
-        if trace.state:
-            headers[TRACESTATE] = trace.state
-    return headers
 
 
 def _error_of(body: Json) -> tuple[str, str]:
