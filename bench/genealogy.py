@@ -36,13 +36,13 @@ from typing import Any
 
 from bench.harness import (
     BenchError,
-    Server,
     http_request,
     machine_description,
     markdown_table,
     measure_cpu,
     serve,
 )
+from bench.launch import Launched
 
 SYSTEMS = ("erp", "qms", "mes", "wms")
 BATCH = 500
@@ -88,7 +88,7 @@ def gateway_app() -> Any:
     return create_app(settings)
 
 
-def gateway_env(plant: Server, data_dir: Path) -> dict[str, str]:
+def gateway_env(plant: Launched, data_dir: Path) -> dict[str, str]:
     """Default settings (deadlines, genealogy limits), but cold caches: no lot masters or customers from an earlier
     run."""
     env = {f"LOTGRAPH_{name.upper()}_URL": f"{plant.url}/{name}" for name in SYSTEMS}
@@ -97,7 +97,7 @@ def gateway_env(plant: Server, data_dir: Path) -> dict[str, str]:
     return env
 
 
-def set_latency(plant: Server, latency_ms: int) -> None:
+def set_latency(plant: Launched, latency_ms: int) -> None:
     for system in SYSTEMS:
         body = json.dumps({"latency_ms": latency_ms})
         response = http_request(f"{plant.url}/{system}/admin/faults", method="PUT", body=body)
@@ -105,12 +105,12 @@ def set_latency(plant: Server, latency_ms: int) -> None:
             raise BenchError(f"cannot set faults on {system}: {response.status} {response.body[:200]!r}")
 
 
-def reset_stats(plant: Server) -> None:
+def reset_stats(plant: Launched) -> None:
     for system in SYSTEMS:
         http_request(f"{plant.url}/{system}/admin/stats/reset", method="POST")
 
 
-def stats(plant: Server) -> dict[str, dict[str, int]]:
+def stats(plant: Launched) -> dict[str, dict[str, int]]:
     return {s: http_request(f"{plant.url}/{s}/admin/stats").json()["requests"] for s in SYSTEMS}
 
 
@@ -137,7 +137,7 @@ class Run:
         return routes.get(route, 0) if route else sum(routes.values())
 
 
-def graphql_run(gateway: Server, plant: Server, case: str, latency_ms: int, lot: str, depth: int) -> Run:
+def graphql_run(gateway: Launched, plant: Launched, case: str, latency_ms: int, lot: str, depth: int) -> Run:
     body = json.dumps({"query": QUERIES[case], "variables": {"lot": lot, "depth": depth}})
     reset_stats(plant)
     with measure_cpu(gateway.pid) as cpu:
@@ -184,7 +184,7 @@ class Naive:
     dispositions_cpu_s: float = 0.0
 
 
-async def naive_trace(plant: Server, lot: str, depth: int) -> Naive:
+async def naive_trace(plant: Launched, lot: str, depth: int) -> Naive:
     """The walk with one MES request per lot (each level's lots at once), then one QMS request per lot.
 
     Uses the gateway's own adapters (same client base, pool of 100) from this process, without GraphQL."""
@@ -221,7 +221,7 @@ async def naive_trace(plant: Server, lot: str, depth: int) -> Naive:
         await asyncio.gather(mes.client.aclose(), qms.client.aclose())
 
 
-def naive_run(plant: Server, latency_ms: int, lot: str, depth: int) -> tuple[Run, Run]:
+def naive_run(plant: Launched, latency_ms: int, lot: str, depth: int) -> tuple[Run, Run]:
     reset_stats(plant)
     n = asyncio.run(naive_trace(plant, lot, depth))
     counted = stats(plant)

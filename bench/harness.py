@@ -22,8 +22,6 @@ import math
 import os
 import platform
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,8 +33,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from bench.launch import LOOPBACK, Launched, LaunchError, answers, free_port, launch
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
-LOOPBACK = "127.0.0.1"
 WRK_INSTALL_HINT = (
     "wrk (HTTP load generator) is not installed. Install it with:\n"
     "    apt-get update && apt-get install -y wrk\n"
@@ -55,15 +54,6 @@ class WrkNotFoundError(BenchError):
 
 
 # --------------------------------------------------------------------------------------------- addresses
-
-
-def free_port(host: str = LOOPBACK) -> int:
-    """A TCP port that is free on ``host`` right now (the OS picks it)."""
-    ensure_loopback(host)
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def ensure_loopback(host: str) -> None:
@@ -164,138 +154,17 @@ def http_request(
 # --------------------------------------------------------------------------------------------- servers
 
 
-@dataclass
-class Server:
-    """A uvicorn server running in its own process."""
-
-    app: str
-    host: str
-    port: int
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def url(self) -> str:
-        """Base URL without a trailing slash, e.g. ``http://127.0.0.1:40123``."""
-        return f"http://{self.host}:{self.port}"
-
-    def cpu_seconds(self) -> float:
-        return cpu_seconds(self.pid)
-
-    def log_tail(self, lines: int = 40) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return ""
-        return "\n".join(text.splitlines()[-lines:])
-
-
 def server_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The environment a server subprocess gets: ours, the repo on PYTHONPATH, loopback exempt from proxies."""
-    merged = dict(os.environ)
-    merged["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), merged.get("PYTHONPATH", "")) if p)
+    """What a server subprocess gets on top of ours: the repo on PYTHONPATH, loopback exempt from proxies."""
+    merged = {"PYTHONPATH": os.pathsep.join(p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     for name in ("NO_PROXY", "no_proxy"):
-        merged[name] = ",".join(p for p in (merged.get(name, ""), "127.0.0.1,localhost") if p)
+        merged[name] = ",".join(p for p in (os.environ.get(name, ""), "127.0.0.1,localhost") if p)
     # Benchmarks measure the gateway's work, not token verification (about 30 µs of CPU per request with HS256,
     # measured in docs/benchmarks.md): servers run in development mode unless a bench sets LOTGRAPH_AUTH_MODE.
-    merged.setdefault("LOTGRAPH_AUTH_MODE", "none")
-    merged.setdefault("LOTGRAPH_LIMITS_RATE", "0")
+    merged["LOTGRAPH_AUTH_MODE"] = "none"
+    merged["LOTGRAPH_LIMITS_RATE"] = "0"
     merged.update(env or {})
     return merged
-
-
-def start_server(
-    app: str,
-    *,
-    factory: bool = False,
-    env: Mapping[str, str] | None = None,
-    host: str = LOOPBACK,
-    port: int | None = None,
-    ready_path: str = "/",
-    ready_timeout_s: float = 30.0,
-    uvicorn_args: Sequence[str] = (),
-) -> Server:
-    """Start ``uvicorn <app>`` (one worker, no access log) in a subprocess and wait until it answers.
-
-    ``app`` is an import string (``"pkg.mod:app"``, or a factory with ``factory=True``), imported from the
-    repository root. ``env`` is added to this process's environment. Output goes to a log file whose tail is
-    shown if the server fails to start. Stop it with ``stop_server`` (or use ``serve``).
-    """
-    ensure_loopback(host)
-    port = port or free_port(host)
-    cmd = [sys.executable, "-m", "uvicorn", app, "--host", host, "--port", str(port)]
-    cmd += ["--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
-    if factory:
-        cmd.append("--factory")
-    cmd += list(uvicorn_args)
-    safe_name = "".join(c if c.isalnum() else "-" for c in app)
-    fd, log_name = tempfile.mkstemp(prefix=f"bench-{safe_name}-", suffix=".log")
-    log_path = Path(log_name)
-    with os.fdopen(fd, "wb") as log:
-        # A new session: a Ctrl-C in the terminal reaches only the benchmark, which then stops its servers.
-        process = subprocess.Popen(
-            cmd,
-            cwd=REPO_ROOT,
-            env=server_env(env),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    server = Server(app, host, port, process, log_path)
-    try:
-        wait_until_ready(server, ready_path, timeout_s=ready_timeout_s)
-    except BaseException:
-        stop_server(server)
-        raise
-    return server
-
-
-def wait_until_ready(server: Server, path: str = "/", *, timeout_s: float = 30.0) -> None:
-    """Poll ``GET path`` until the server answers with a status below 500; fail if it exits or times out."""
-    deadline = time.monotonic() + timeout_s
-    last_error = "no answer"
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise BenchError(
-                f"server {server.app} exited with code {server.process.returncode} before answering:\n"
-                f"{server.log_tail()}"
-            )
-        try:
-            response = http_request(f"{server.url}{path}", timeout_s=1.0)
-        except (OSError, http.client.HTTPException) as exc:
-            last_error = repr(exc)
-        else:
-            if response.status < 500:
-                return
-            last_error = f"HTTP {response.status}"
-        time.sleep(0.05)
-    raise BenchError(
-        f"server {server.app} did not answer GET {path} within {timeout_s:.0f} s ({last_error}):\n{server.log_tail()}"
-    )
-
-
-def stop_server(server: Server, *, timeout_s: float = 10.0, keep_log: bool = False) -> int:
-    """Stop the server gracefully (SIGINT, as Ctrl-C), killing it if it is still up after ``timeout_s``.
-
-    Returns the exit code. The log file is removed unless ``keep_log``.
-    """
-    process = server.process
-    if process.poll() is None:
-        with contextlib.suppress(ProcessLookupError):
-            process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=timeout_s)
-    if not keep_log:
-        server.log_path.unlink(missing_ok=True)
-    return process.returncode
 
 
 @contextlib.contextmanager
@@ -304,31 +173,38 @@ def serve(
     *,
     factory: bool = False,
     env: Mapping[str, str] | None = None,
-    host: str = LOOPBACK,
-    port: int | None = None,
     ready_path: str = "/",
     ready_timeout_s: float = 30.0,
     uvicorn_args: Sequence[str] = (),
-) -> Iterator[Server]:
-    """``start_server`` … ``stop_server`` as a context manager; the server is stopped on any exit."""
-    server = start_server(
-        app,
-        factory=factory,
-        env=env,
-        host=host,
-        port=port,
-        ready_path=ready_path,
-        ready_timeout_s=ready_timeout_s,
-        uvicorn_args=uvicorn_args,
-    )
+) -> Iterator[Launched]:
+    """``uvicorn <app>`` (one worker, no access log) in a subprocess on a free loopback port, ready once it answers
+    ``GET ready_path``, stopped when the block ends (started and stopped by ``bench.launch``).
+
+    ``app`` is an import string (``"pkg.mod:app"``, or a factory with ``factory=True``) importable from the
+    repository root. ``env`` is added to the environment. Output goes to a log file, kept if the server fails.
+    """
+    port = free_port()
+    url = f"http://{LOOPBACK}:{port}"
+    command = [sys.executable, "-m", "uvicorn", app, "--host", LOOPBACK, "--port", str(port)]
+    command += ["--no-access-log", "--log-level", "warning", "--timeout-graceful-shutdown", "5"]
+    command += ["--factory"] if factory else []
+    command += list(uvicorn_args)
+    fd, log_name = tempfile.mkstemp(prefix=f"bench-{''.join(c if c.isalnum() else '-' for c in app)}-", suffix=".log")
+    os.close(fd)
+    log = Path(log_name)
+    try:
+        server = launch(command, log=log, ready=answers(url + ready_path), env=server_env(env), url=url,
+                        deadline=ready_timeout_s)  # fmt: skip
+    except LaunchError as exc:
+        raise BenchError(f"server {app}: {exc}") from exc
     try:
         yield server
     finally:
-        code = stop_server(server, keep_log=True)
-        if code not in (0, -signal.SIGINT):
-            print(f"note: server {app} exited with code {code}; log kept at {server.log_path}", file=sys.stderr)
+        code = server.stop(deadline=10)
+        if code != 0:
+            print(f"note: server {app} exited with code {code}; log kept at {log}", file=sys.stderr)
         else:
-            server.log_path.unlink(missing_ok=True)
+            log.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------------------------- load (wrk)

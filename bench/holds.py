@@ -39,7 +39,8 @@ from typing import Any
 import aiohttp
 import redis
 
-from bench.harness import Server, http_request, machine_description, markdown_table, serve
+from bench.harness import http_request, machine_description, markdown_table, serve
+from bench.launch import Launched
 from plant.generator import generate
 
 PLACE = (
@@ -221,7 +222,7 @@ def _gateway_env(plant: str, data_dir: Path, **extra: str) -> dict[str, str]:
     return {**urls, "LOTGRAPH_DATA_DIR": str(data_dir), **quiet, **extra}
 
 
-def _start_gateway(stack: ExitStack, env: dict[str, str]) -> Server:
+def _start_gateway(stack: ExitStack, env: dict[str, str]) -> Launched:
     return stack.enter_context(serve("bench.apps:gateway", factory=True, env=env, ready_path="/healthz"))
 
 

@@ -23,6 +23,7 @@ import json
 import statistics
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,6 @@ import aiohttp
 
 from api.auth import mint
 from bench.harness import (
-    Server,
     http_request,
     machine_description,
     markdown_table,
@@ -39,6 +39,7 @@ from bench.harness import (
     run_wrk,
     serve,
 )
+from bench.launch import Launched
 
 SINGLE = (
     "query($id: ID!) { shipmentReadiness(shipmentId: $id) { shipmentId status ready evaluatedAt "
@@ -106,7 +107,7 @@ async def _latency(
 ) -> list[list[object]]:
     rows: list[list[object]] = []
     async with aiohttp.ClientSession() as session:
-        cases = [
+        cases: list[tuple[str, int, Callable[[], Awaitable[object]], Callable[[], Awaitable[object]]]] = [
             (
                 "1 shipment",
                 samples,
@@ -142,7 +143,7 @@ async def _latency(
     return rows
 
 
-def _faults(plant: Server, latency_ms: int) -> None:
+def _faults(plant: Launched, latency_ms: int) -> None:
     for system in ("erp", "qms", "mes", "wms"):
         http_request(
             f"{plant.url}/{system}/admin/faults",

@@ -37,7 +37,8 @@ from typing import Any
 
 import httpx
 
-from bench.harness import Server, machine_description, markdown_table, serve
+from bench.harness import machine_description, markdown_table, serve
+from bench.launch import Launched
 
 SECRET = "bench-webhook-secret-0123456789"
 LOT = "LOT-000935"
@@ -312,19 +313,19 @@ def analyse(variant: str, subscribers: int, burst: int, samples: list[tuple[floa
 
 
 def run_variant(
-    variant: str, server: Server, graphql: bool, subscribers: int, bursts: list[int], processes: int
+    variant: str, server: Launched, graphql: bool, subscribers: int, bursts: list[int], processes: int
 ) -> tuple[list[Result], dict[str, float]]:
     memory = {"before": rss_mib(server.pid)}
-    clients = start_clients(f"ws://{server.host}:{server.port}/graphql", graphql, subscribers, processes)
+    clients = start_clients(server.url.replace("http://", "ws://") + "/graphql", graphql, subscribers, processes)
     results = []
     try:
-        asyncio.run(post_events(f"http://{server.host}:{server.port}", 1))  # warm-up: every subscription is live
+        asyncio.run(post_events(server.url, 1))  # warm-up: every subscription is live
         total = 1
         clients.collect(total)
         memory["idle"] = rss_mib(server.pid)
         with peak_rss(server.pid) as peak:
             for burst in bursts:
-                asyncio.run(post_events(f"http://{server.host}:{server.port}", burst))
+                asyncio.run(post_events(server.url, burst))
                 total += burst
                 samples = clients.collect(total)
                 results.append(analyse(variant, subscribers, burst, samples))
@@ -335,7 +336,7 @@ def run_variant(
     return results, memory
 
 
-def gateway_env(plant: Server, data_dir: Path, **extra: str) -> dict[str, str]:
+def gateway_env(plant: Launched, data_dir: Path, **extra: str) -> dict[str, str]:
     env = {f"LOTGRAPH_{name.upper()}_URL": f"{plant.url}/{name}" for name in ("erp", "qms", "mes", "wms")}
     env |= {f"LOTGRAPH_WEBHOOKS_{name.upper()}_SECRET": SECRET for name in ("erp", "qms", "mes", "wms")}
     env |= {"LOTGRAPH_DATA_DIR": str(data_dir), "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_GRAPHIQL": "false"}

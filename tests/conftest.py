@@ -2,23 +2,92 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import inspect
+import os
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import settings as hypothesis_settings
 from starlette.applications import Starlette
 
 from api.app import create_app
 from api.auth import mint
 from api.settings import SOURCES, Settings, load_settings
+from bench import launch
 from plant.app import create_plant_app
 from plant.generator import generate
 
 PLANT = "http://plant.test"
+
+# Property tests (tests/security/test_fuzz.py). ``ci``, the default: a fixed set of cases (derandomized, so a failure
+# fails the same way on every run and machine) and no deadline (a busy machine is not a bug). ``thorough``
+# (HYPOTHESIS_PROFILE=thorough): four times the cases, random, failing ones kept in .hypothesis/ and replayed first.
+hypothesis_settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True, database=None)
+hypothesis_settings.register_profile("thorough", max_examples=400, deadline=None, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# -- test sets -----------------------------------------------------------------------------------------------------
+# Each test is marked by what it needs: what it, its fixtures and the test helpers they call (two calls deep) refer
+# to. So a new test falls in the right set without anyone remembering; `./scripts/test --quick` runs the tests that
+# need none of these.
+STARTERS = (launch, launch.launch, launch.plant, launch.gateway, launch.demo, launch.started, launch.running)
+COMMANDS = (launch.LOTGRAPH, subprocess, asyncio.create_subprocess_exec)
+NEEDS: dict[str, Callable[[object], bool]] = {
+    # lotgraph, redis-server or other commands as processes
+    "processes": lambda value: any(value is known for known in (*STARTERS, *COMMANDS)),
+    "browser": lambda value: _from(value, "playwright"),  # Chromium through Playwright
+    "npm": lambda value: _from(value, "tests.conformance.node"),  # Node.js packages (tests/npm)
+}
+
+
+def _from(value: object, package: str) -> bool:
+    module = getattr(value, "__module__", None) or getattr(value, "__name__", "")
+    return isinstance(module, str) and (module == package or module.startswith(package + "."))
+
+
+def _names(code: CodeType) -> Iterator[str]:
+    yield from code.co_names
+    for const in code.co_consts:
+        if isinstance(const, CodeType):  # inner functions, lambdas, comprehensions
+            yield from _names(const)
+
+
+def _refers(obj: object, needs: Callable[[object], bool], depth: int = 2) -> bool:
+    """Whether ``obj`` (a function, or a class's methods) refers to something ``needs`` names, directly or through
+    the tests' own helpers ``depth`` calls deep."""
+    if isinstance(obj, type):
+        return any(_refers(member, needs, depth) for member in vars(obj).values())
+    function = inspect.unwrap(obj) if callable(obj) else None
+    code, scope = getattr(function, "__code__", None), getattr(function, "__globals__", None)
+    if code is None or scope is None:
+        return False
+    for name in set(_names(code)):
+        value = scope.get(name, getattr(asyncio, name, None) if name == "create_subprocess_exec" else None)
+        if value is None:
+            continue
+        if needs(value) or (depth and _from(value, "tests") and _refers(value, needs, depth - 1)):
+            return True
+    return False
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        fixtures = [defs[-1].func for defs in item._fixtureinfo.name2fixturedefs.values() if defs]
+        for marker, needs in NEEDS.items():
+            if any(_refers(obj, needs) for obj in [item.obj, *fixtures]):
+                item.add_marker(marker)
+        if getattr(item.obj, "is_hypothesis_test", False):
+            item.add_marker("fuzz")
 
 
 @pytest.fixture(scope="session")

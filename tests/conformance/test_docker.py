@@ -20,7 +20,9 @@ import pytest
 import yaml
 
 from api.settings import LEAVES, load_settings
-from tests.conformance.conftest import LOTGRAPH, Process, gateway_url
+from bench import launch
+from bench.launch import LOTGRAPH
+from tests.conformance.conftest import gateway_url
 
 REPO = Path(__file__).resolve().parents[2]
 IMAGE = "lotgraph:local"
@@ -125,7 +127,9 @@ def image_env(plant: str, tmp_path: Path) -> dict[str, str]:
     env.update(image)
     env.update({f"LOTGRAPH_{s.upper()}_URL": f"{plant}/{s}" for s in ("erp", "qms", "mes", "wms")})
     # not in a container: loopback, a free port, a temporary data directory
-    env.update(LOTGRAPH_HOST="127.0.0.1", LOTGRAPH_PORT="0", LOTGRAPH_DATA_DIR=str(tmp_path / "data"))
+    env.update(
+        LOTGRAPH_HOST="127.0.0.1", LOTGRAPH_PORT=str(launch.free_port()), LOTGRAPH_DATA_DIR=str(tmp_path / "data")
+    )
     env.update(LOTGRAPH_AUTH_HS256_SECRET="entry-command-test-secret-0123456789")  # a deployment must give a key
     return env
 
@@ -133,18 +137,18 @@ def image_env(plant: str, tmp_path: Path) -> dict[str, str]:
 def test_the_entry_command_serves_and_the_health_check_sees_it(live_plant: str, tmp_path: Path) -> None:
     argv = exec_form(RUNTIME.last("ENTRYPOINT")) + exec_form(RUNTIME.last("CMD"))
     env = image_env(live_plant, tmp_path)
-    process = Process.start([LOTGRAPH, *argv[1:]], env)
+    base = f"http://127.0.0.1:{env['LOTGRAPH_PORT']}"
+    process = launch.launch([LOTGRAPH, *argv[1:]], log=tmp_path / "gateway.log", env=env, ready=launch.answers(base))
     try:
-        url = process.wait_for(gateway_url)  # JSON logs, as LOTGRAPH_LOG_FORMAT in the image says
-        port = urlsplit(url).port
-        assert port
-        check = subprocess.run(healthcheck_argv(), env={**env, "LOTGRAPH_PORT": str(port)}, timeout=30, check=False)
+        # JSON logs, as LOTGRAPH_LOG_FORMAT in the image says
+        assert [gateway_url(line) for line in process.output().splitlines() if gateway_url(line)] == [
+            f"{base}/graphql"
+        ], process.tail()
+        check = subprocess.run(healthcheck_argv(), env=env, timeout=30, check=False)
         assert check.returncode == 0
     finally:
-        assert process.stop() == 0, "\n".join(process.seen[-40:])
-    check = subprocess.run(
-        healthcheck_argv(), env={**env, "LOTGRAPH_PORT": str(port)}, capture_output=True, timeout=30, check=False
-    )
+        assert process.stop() == 0, process.tail()
+    check = subprocess.run(healthcheck_argv(), env=env, capture_output=True, timeout=30, check=False)
     assert check.returncode != 0  # and it fails once the gateway is gone
 
 

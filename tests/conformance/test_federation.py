@@ -15,19 +15,20 @@ from starlette.applications import Starlette
 
 from api.app import create_app
 from api.settings import SOURCES, load_settings
-from tests.conformance.conftest import LOTGRAPH, gateway_env, start_gateway
+from tests.conformance.conftest import gateway_env, start_gateway
 from tests.conformance.node import run_node
 from tests.conftest import PLANT, Plant
 
 
 @pytest.fixture(scope="module")
 def subgraph(live_plant: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    env = gateway_env(live_plant, tmp_path_factory.mktemp("federation-gateway"))
-    process, url = start_gateway([LOTGRAPH, "serve", "--federation"], env)
+    directory = tmp_path_factory.mktemp("federation-gateway")
+    env = gateway_env(live_plant, directory / "data")
+    process, url = start_gateway(env, "--federation", log=directory / "gateway.log")
     try:
         yield url
     finally:
-        assert process.stop() == 0, "\n".join(process.seen[-40:])
+        assert process.stop() == 0, process.tail()
 
 
 def test_the_subgraph_declares_its_entities(subgraph: str) -> None:

@@ -9,11 +9,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import shutil
 import signal
-import socket
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -26,11 +23,12 @@ import jwt
 import pytest
 from playwright.async_api import BrowserContext, Page, ViewportSize, async_playwright
 
+from bench import launch
+from bench.launch import Launched
 from plant.generator import generate
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "dashboard"
-LOTGRAPH = str(Path(sys.executable).parent / "lotgraph")
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -44,7 +42,6 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = ViewportSize(width=1280, height=800)
 TABLET = ViewportSize(width=768, height=1024)
-START_DEADLINE = 60.0
 SOURCES = ("erp", "qms", "mes", "wms")
 WEBHOOK_SECRET = "dashboard-tests-webhook-secret"
 # Authentication (JWT bearer): the gateway checks HS256 tokens with this secret once it authenticates; until then
@@ -55,17 +52,6 @@ TOKEN = jwt.encode(
     AUTH_SECRET,
     algorithm="HS256",
 )
-
-
-def _text(path: Path) -> str:
-    return path.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def until(condition: Callable[[], Awaitable[bool]], *, deadline: float, what: str) -> None:
@@ -97,11 +83,11 @@ def generated_plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dic
 
 @dataclass
 class Gateway:
-    """``lotgraph serve`` as a process on a fixed port, so that it can be killed and started again."""
+    """``lotgraph serve`` on a fixed port, so that it can be killed and started again where the page expects it."""
 
     port: int
     env: dict[str, str]
-    process: asyncio.subprocess.Process | None = None
+    process: Launched | None = None
     logs: list[Path] = field(default_factory=list)
 
     @property
@@ -111,37 +97,16 @@ class Gateway:
     async def start(self) -> None:
         log = Path(self.env["LOTGRAPH_DATA_DIR"]).parent / f"gateway-{len(self.logs)}.log"
         self.logs.append(log)
-        with log.open("wb") as out:
-            self.process = await asyncio.create_subprocess_exec(
-                LOTGRAPH, "serve", "--port", str(self.port), stdout=out, stderr=out, env=self.env
-            )
-
-        async def healthy() -> bool:
-            assert self.process is not None
-            if self.process.returncode is not None:
-                raise AssertionError(f"the gateway exited ({self.process.returncode}): {_text(log)[-2000:]}")
-            try:
-                async with httpx.AsyncClient(timeout=2) as client:
-                    return (await client.get(f"{self.url}/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await until(healthy, deadline=START_DEADLINE, what="the gateway to answer /healthz")
+        self.process = await launch.started(launch.gateway, self.env, log=log, port=self.port)
 
     async def kill(self) -> None:
         """SIGKILL: no graceful close of the WebSockets, as when a machine or a container dies."""
         assert self.process is not None
-        self.process.kill()
-        await self.process.wait()
+        await self.process.astop(signal.SIGKILL)
 
     async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), 30)
-            except TimeoutError:
-                self.process.kill()
-                await self.process.wait()
+        if self.process is not None:
+            await self.process.astop()
 
 
 @dataclass
@@ -194,35 +159,17 @@ class Stack:
         assert data["releaseHold"]["complete"], data
 
 
-async def _start_plant(data_dir: Path, log: Path, webhook_url: str) -> tuple[asyncio.subprocess.Process, str]:
-    """``lotgraph plant --port 0``, sending its changes to the gateway as signed webhooks; its URL is read from what
-    it prints."""
-    command = ["plant", "--port", "0", "--data-dir", str(data_dir), "--webhook-url", webhook_url]
-    with log.open("wb") as out:
-        process = await asyncio.create_subprocess_exec(
-            LOTGRAPH, *command, stdout=out, stderr=out, env={**os.environ, "PLANT_WEBHOOK_SECRET": WEBHOOK_SECRET}
-        )
-    found: list[str] = []
-
-    async def printed_url() -> bool:
-        if process.returncode is not None:
-            raise AssertionError(f"the plant exited ({process.returncode}): {_text(log)[-2000:]}")
-        found.extend(re.findall(r"^\s+plant\s+(http://127\.0\.0\.1:\d+)$", _text(log), re.MULTILINE))
-        return bool(found)
-
-    await until(printed_url, deadline=START_DEADLINE, what="the plant to print its URL")
-    return process, found[0]
-
-
 @pytest.fixture
 async def stack(tmp_path: Path, generated_plant: tuple[Path, dict[str, Any]]) -> AsyncIterator[Stack]:
     source, manifest = generated_plant
     plant_dir = tmp_path / "plant"
     shutil.copytree(source, plant_dir)
-    port = free_port()
-    plant, plant_url = await _start_plant(plant_dir, tmp_path / "plant.log", f"http://127.0.0.1:{port}")
+    port = launch.free_port()
+    webhooks = ["--webhook-url", f"http://127.0.0.1:{port}"]  # the plant sends its changes as signed webhooks
+    secret = {"PLANT_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    plant = await launch.started(launch.plant, plant_dir, *webhooks, log=tmp_path / "plant.log", env=secret)
+    plant_url = plant.url
     env = {
-        **os.environ,
         **{f"LOTGRAPH_{name.upper()}_URL": f"{plant_url}/{name}" for name in SOURCES},
         **{f"LOTGRAPH_WEBHOOKS_{name.upper()}_SECRET": WEBHOOK_SECRET for name in SOURCES},
         "LOTGRAPH_AUTH_HS256_SECRET": AUTH_SECRET,
@@ -236,13 +183,7 @@ async def stack(tmp_path: Path, generated_plant: tuple[Path, dict[str, Any]]) ->
             yield Stack(plant_url, gateway, manifest, client)
     finally:
         await gateway.stop()
-        if plant.returncode is None:
-            plant.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(plant.wait(), 30)
-            except TimeoutError:
-                plant.kill()
-                await plant.wait()
+        await plant.astop()
 
 
 @pytest.fixture

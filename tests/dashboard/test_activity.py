@@ -7,7 +7,6 @@ import asyncio
 import collections
 import contextlib
 import json
-import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -17,11 +16,12 @@ import httpx
 import pytest
 from starlette.types import Receive, Scope, Send
 
+from bench import launch
+from bench.launch import LOTGRAPH
 from plant.activity import MAX_RATE, PlantActivity, Protected, Step, WithActivity
 from plant.app import create_plant_app
 from plant.generator import generate
 from tests.dashboard.conftest import until
-from tests.demo_process import LOTGRAPH, running_demo
 
 STEPS = 80
 
@@ -110,7 +110,7 @@ async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 
 async def test_demo_with_activity_moves_the_plant_and_stops_cleanly(tmp_path: Path) -> None:
-    async with running_demo(tmp_path / "demo", "--activity", "--activity-rate", "20") as demo:
+    async with launch.running(launch.demo, tmp_path / "demo", "--activity", "--activity-rate", "20") as demo:
         async with httpx.AsyncClient(timeout=10) as client:
             assert (await client.get(demo.dashboard)).status_code == 200
 
@@ -122,8 +122,7 @@ async def test_demo_with_activity_moves_the_plant_and_stops_cleanly(tmp_path: Pa
                 return all([await commands("qms") >= 3, await commands("wms") >= 3])
 
             await until(moving, deadline=30, what="the activity to send commands to the QMS and the WMS")
-        demo.process.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(demo.process.wait(), 30) == 0
+        assert await demo.astop() == 0
     assert json.loads((tmp_path / "demo" / "plant" / "manifest.json").read_text())["seed"] == 7
     assert sum(outbox_types(tmp_path / "demo" / "plant").values()) >= 3
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,12 +12,13 @@ import httpx
 import pytest
 import websockets
 
-from tests.demo_process import LOTGRAPH, Demo, running_demo
+from bench import launch
+from bench.launch import LOTGRAPH, Demo
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    async with running_demo(tmp_path / "demo") as running:
+    async with launch.running(launch.demo, tmp_path / "demo") as running:
         yield running
 
 
@@ -59,8 +59,7 @@ async def test_the_demo_answers_the_done_when_query(demo: Demo) -> None:
         errors = response.json()["errors"]
         assert {(e["extensions"]["code"], e["extensions"]["source"]) for e in errors} == {("SOURCE_UNAVAILABLE", "qms")}
 
-    demo.process.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(demo.process.wait(), 30) == 0
+    assert await demo.astop() == 0
 
 
 async def _run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
-import socket
-import subprocess
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,6 +14,8 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from bench import launch
+from bench.launch import Launched
 from plant.generator import generate
 from sources.bus.envelope import BusinessKeys, Event
 
@@ -66,13 +64,6 @@ async def stream(redis_url: str) -> AsyncIterator[str]:
     await client.aclose()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class RedisServer:
     """A private redis-server with an append-only file, to stop and start again on the same port and data."""
 
@@ -82,46 +73,35 @@ class RedisServer:
             pytest.fail("this test starts its own Redis: install redis-server (e.g. apt-get install redis-server)")
         self.binary = binary
         self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.port = launch.free_port()
+        self.process: Launched | None = None
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
+    def _answers(self) -> bool:
+        with redis.Redis(port=self.port, socket_connect_timeout=0.2) as client:
+            try:
+                return bool(client.ping())
+            except redis.exceptions.ConnectionError:
+                return False
+
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--dir", str(self.directory),
-                "--appendonly", "yes",
-                "--appendfsync", "always",
-                "--save", "",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
-        deadline = time.monotonic() + DEADLINE
-        try:
-            while time.monotonic() < deadline:
-                try:
-                    client.ping()
-                    return
-                except redis.exceptions.ConnectionError:
-                    with contextlib.suppress(subprocess.TimeoutExpired):  # poll: has it exited?
-                        code = self.process.wait(timeout=0.05)
-                        pytest.fail(f"redis-server exited with {code} on port {self.port}")
-            pytest.fail(f"redis-server did not answer on port {self.port} within {DEADLINE} s")
-        finally:
-            client.close()
+        command = [
+            self.binary,
+            "--port", str(self.port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.directory),
+            "--appendonly", "yes",
+            "--appendfsync", "always",
+            "--save", "",
+        ]  # fmt: skip
+        self.process = launch.launch(command, log=self.directory / "redis.log", ready=self._answers, deadline=DEADLINE)
 
     def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+            self.process.stop(deadline=DEADLINE)
             self.process = None
 
 

@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
+from bench.launch import free_port
 from sources.bus.errors import BusUnavailable, CursorExpired, InvalidCursor
 from sources.bus.redis import RedisBus, parse_cursor
-from tests.events.conftest import REDIS_URL, RedisServer, free_port, hold_event, take
+from tests.events.conftest import REDIS_URL, RedisServer, hold_event, take
 
 
 @pytest.fixture

@@ -11,11 +11,29 @@ from typing import Any
 import httpx
 import pytest
 
+from bench import launch
+from bench.launch import Launched
 from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, new_key
-from tests.holds.processes import Process, plant_process, start_gateway
 
 SHORT_LEASE = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "3"}
 """The retry worker of the killed gateway may die holding the action's lease: another takes it over after this."""
+
+
+def _gateway(plant_url: str, data_dir: Path, **env: str) -> Launched:
+    """A gateway replica on the plant at ``plant_url``, retrying held-back actions quickly."""
+    settings = {
+        **{f"LOTGRAPH_{name}_URL": f"{plant_url}/{name.lower()}" for name in ("ERP", "QMS", "MES", "WMS")},
+        "LOTGRAPH_DATA_DIR": str(data_dir),
+        "LOTGRAPH_LOG_LEVEL": "warning",
+        "LOTGRAPH_AUTH_MODE": "none",  # storms across replicas; authentication has its own tests (tests/security)
+        "LOTGRAPH_LIMITS_RATE": "0",
+        "LOTGRAPH_HOLDS_RETRY_BASE_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_SECONDS": "0.2",
+        "LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "200",
+        **env,
+    }
+    return launch.gateway(settings, log=data_dir.parent / f"{data_dir.name}.log")
 
 
 async def _place(client: httpx.AsyncClient, url: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -38,11 +56,11 @@ async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
     data_dir, manifest = plant_data
     lot = manifest["demo"]["hold_lot"]
     shared = {"LOTGRAPH_STORE": "redis", "LOTGRAPH_REDIS_URL": redis_url, "LOTGRAPH_REDIS_PREFIX": redis_prefix}
-    async with plant_process(data_dir) as plant:
-        gateways: list[Process] = []
+    async with launch.running(launch.plant, data_dir) as plant:
+        gateways: list[Launched] = []
         try:
             for n in range(replicas):
-                gateways.append(await start_gateway(plant.url, tmp_path / f"gateway-{n}", **shared))
+                gateways.append(await launch.started(_gateway, plant.url, tmp_path / f"gateway-{n}", **shared))
             async with httpx.AsyncClient(timeout=30) as client:
                 await client.post(f"{plant.url}/qms/admin/stats/reset")
                 request = {"input": {"lotIds": [lot], "reasonCode": "RECALL", "idempotencyKey": new_key()}}
@@ -70,7 +88,7 @@ async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
                     assert [e["code"] for e in refused["errors"]] == ["IDEMPOTENCY_KEY_REUSED"]
         finally:
             for gateway in gateways:
-                await gateway.stop()
+                await gateway.astop()
 
 
 async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_restart(
@@ -79,10 +97,10 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
     data_dir, manifest = plant_data
     lot = manifest["demo"]["hold_lot"]
     gateway_dir = tmp_path / "gateway"
-    async with plant_process(data_dir) as plant, httpx.AsyncClient(timeout=30) as client:
+    async with launch.running(launch.plant, data_dir) as plant, httpx.AsyncClient(timeout=30) as client:
         state = PlantState(httpx.AsyncClient(base_url=plant.url, timeout=10))
         async with state.client:
-            gateway = await start_gateway(plant.url, gateway_dir, **SHORT_LEASE)
+            gateway = await launch.started(_gateway, plant.url, gateway_dir, **SHORT_LEASE)
             try:
                 assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": True})).status_code == 200
                 request = {"input": {"lotIds": [lot], "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
@@ -91,11 +109,11 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
                 (action,) = payload["pendingActions"]
                 assert payload["complete"] is False
             finally:
-                await gateway.stop(signal.SIGKILL)  # no graceful shutdown: the store must hold the action anyway
+                await gateway.astop(signal.SIGKILL)  # no graceful shutdown: the store must hold the action anyway
             assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": False})).status_code == 200
             assert await state.stock_statuses(lot) == {"UNRESTRICTED"}
 
-            restarted = await start_gateway(plant.url, gateway_dir, **SHORT_LEASE)
+            restarted = await launch.started(_gateway, plant.url, gateway_dir, **SHORT_LEASE)
             try:
 
                 async def done() -> dict[str, Any] | None:
@@ -111,4 +129,4 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
                 replay = await client.post(f"{restarted.url}/graphql", json={"query": PLACE, "variables": request})
                 assert replay.json()["data"]["placeHold"]["holds"] == payload["holds"]
             finally:
-                await restarted.stop()
+                await restarted.astop()
