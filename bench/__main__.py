@@ -8,6 +8,7 @@ tables then say so in capitals, and such tables are not to be committed as figur
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
@@ -15,6 +16,7 @@ from pathlib import Path
 
 from bench import side_by_side
 from bench.harness import REPO_ROOT, machine_description, require_wrk
+from bench.plots import bars
 
 MAX_LOAD = 1.0
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
@@ -45,8 +47,11 @@ def main(argv: list[str] | None = None) -> int:
     if busy:
         print(BUSY.format(load=load, limit=MAX_LOAD), flush=True)
     require_wrk()
+    if importlib.util.find_spec("matplotlib") is None:
+        print("bench: the plots need matplotlib: pip install -e '.[bench]'", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp:
-        tables = side_by_side.run(
+        measured = side_by_side.run(
             Path(tmp),
             lots=args.lots,
             rounds=args.rounds,
@@ -54,6 +59,12 @@ def main(argv: list[str] | None = None) -> int:
             connections=args.connections,
             log=lambda line: print(line, flush=True),
         )
+    sections = []
+    for one in measured:
+        plot = args.output.parent / "plots" / f"side-by-side-{one.latency_ms}ms.png"
+        bars(one, plot)
+        sections.append(f"{one.markdown()}\n\n![{one.latency_ms} ms]({plot.relative_to(args.output.parent)})")
+    tables = "\n\n".join(sections)
     header = f"Machine: {machine_description(['strawberry-graphql', 'graphql-core', 'uvicorn', 'aiohttp'])}."
     if busy:
         header = f"**{BUSY.format(load=load, limit=MAX_LOAD)}**\n\n{header}"

@@ -118,8 +118,24 @@ def table(names: Sequence[str], titles: Sequence[str], results: dict[tuple[str, 
     return markdown_table(headers, rows)
 
 
-def run(workdir: Path, *, lots: int, rounds: int, duration: float, connections: int, log: Callable[[str], None]) -> str:
-    """Every workload, both contestants, at each plant latency; the Markdown tables."""
+@dataclass(frozen=True)
+class Measured:
+    """The figures of every workload and contestant at one plant latency."""
+
+    latency_ms: int
+    note: str
+    names: list[str]
+    titles: list[str]
+    results: dict[tuple[str, str], Figures]
+
+    def markdown(self) -> str:
+        return f"### Plant at {self.latency_ms} ms\n\n{self.note}\n\n" + table(self.names, self.titles, self.results)
+
+
+def run(
+    workdir: Path, *, lots: int, rounds: int, duration: float, connections: int, log: Callable[[str], None]
+) -> list[Measured]:
+    """Every workload, both contestants, at each plant latency."""
     from plant.generator import generate
 
     manifest = generate(workdir / "plant", seed=7, lots=lots)
@@ -140,7 +156,7 @@ def run(workdir: Path, *, lots: int, rounds: int, duration: float, connections: 
             Contestant("Hive Gateway", theirs, lambda w: dict(b) if (b := w.peer_body()) else None),
         ]
         titles = [w.title for w in workloads(sample)]
-        sections = []
+        sections: list[Measured] = []
         for latency in LATENCIES_MS:
             _set_latency(the_plant.url, latency)
             results: dict[tuple[str, str], Figures] = {}
@@ -152,12 +168,12 @@ def run(workdir: Path, *, lots: int, rounds: int, duration: float, connections: 
                         got = results.setdefault((contestant.name, workload.title), Figures([], [], [], []))
                         measure(contestant, workload, the_plant.url, got, duration=duration, connections=connections)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            sections.append(
-                f"### Plant at {latency} ms\n\n"
+            note = (
                 f"wrk 1 thread x {connections} connections, {duration:g} s per run, {rounds} alternating rounds; "
-                f"load average after: {load}\n\n" + table([c.name for c in contestants], titles, results)
+                f"load average after: {load}"
             )
-    return "\n\n".join(sections)
+            sections.append(Measured(latency, note, [c.name for c in contestants], titles, results))
+    return sections
 
 
 def _started(stack: contextlib.ExitStack, process: Launched) -> Launched:
