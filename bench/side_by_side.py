@@ -69,27 +69,35 @@ def _ask(url: str, body: dict[str, object]) -> None:
         raise RuntimeError(f"{url} answered errors: {str(answer.get('errors'))[:300]}")
 
 
-def measure(
-    contestant: Contestant, workload: Workload, plant_url: str, figures: Figures, *, duration: float, connections: int
-) -> None:
+def upstream_requests(contestant: Contestant, workload: Workload, plant_url: str) -> str | None:
+    """The plant's count of upstream requests for one request of ``workload``, after a first one (caches warm);
+    taken before any load runs, so that no request in flight is counted with it."""
+    body = contestant.body(workload)
+    if body is None:
+        return None
+    url = f"{contestant.process.url}/graphql"
+    _ask(url, body)
+    for system in SYSTEMS:
+        http_request(f"{plant_url}/{system}/admin/stats/reset", method="POST")
+    _ask(url, body)
+    return _upstream(plant_url)
+
+
+def measure(contestant: Contestant, workload: Workload, figures: Figures, *, duration: float, connections: int) -> None:
     body = contestant.body(workload)
     if body is None:
         return
     url = f"{contestant.process.url}/graphql"
-    _ask(url, body)  # warm: caches, plans, connections
-    for system in SYSTEMS:
-        http_request(f"{plant_url}/{system}/admin/stats/reset", method="POST")
-    _ask(url, body)
-    figures.upstream = _upstream(plant_url)
     wrk = {"method": "POST", "body": json.dumps(body), "headers": HEADERS, "connections": connections}
     run_wrk(url, duration_s=1, request_timeout_s=30, **wrk)  # type: ignore[arg-type]
     before = _tree_cpu(contestant.process.pid)
     load = run_wrk(url, duration_s=duration, request_timeout_s=30, **wrk)  # type: ignore[arg-type]
     cpu = _tree_cpu(contestant.process.pid) - before
     figures.rps.append(load.rps)
-    figures.cpu_ms.append(1000 * cpu / load.requests if load.requests else float("nan"))
-    figures.p50_ms.append(load.p50_ms)
-    figures.p99_ms.append(load.p99_ms)
+    if load.requests:
+        figures.cpu_ms.append(1000 * cpu / load.requests)
+        figures.p50_ms.append(load.p50_ms)
+        figures.p99_ms.append(load.p99_ms)
     figures.errors += load.error_count
 
 
@@ -105,8 +113,8 @@ def table(names: Sequence[str], titles: Sequence[str], results: dict[tuple[str, 
         rps: list[float] = []
         for name in names:
             got = results.get((name, title))
-            if got is None or not got.rps:
-                row += ["—", "—", "—", "—"]
+            if got is None or not got.cpu_ms:
+                row += ["—" if got is None else "no answer in time", "—", "—", got.upstream if got else "—"]
                 continue
             rps.append(statistics.mean(got.rps))
             p50, p99 = statistics.mean(got.p50_ms), max(got.p99_ms)
@@ -149,6 +157,7 @@ def run(
         env = {f"LOTGRAPH_{s.upper()}_URL": f"{the_plant.url}/{s}" for s in SYSTEMS}
         env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_RATE": "0"}
         env |= {"LOTGRAPH_DATA_DIR": str(workdir / "gateway"), "LOTGRAPH_WORKERS": "1"}
+        env |= {"LOTGRAPH_METRICS_SAMPLE_INTERVAL": "600"}  # its reads of the plant would count with the workloads
         ours = _started(stack, gateway(env, log=workdir / "lotgraph.log"))
         theirs = _started(stack, peer.serve(home, peer.compose(home, the_plant.url), workdir / "hive.log"))
         contestants = [
@@ -156,17 +165,22 @@ def run(
             Contestant("Hive Gateway", theirs, lambda w: dict(b) if (b := w.peer_body()) else None),
         ]
         titles = [w.title for w in workloads(sample)]
+        upstream = {
+            (c.name, w.title): upstream_requests(c, w, the_plant.url) for c in contestants for w in workloads(sample)
+        }
         sections: list[Measured] = []
         for latency in LATENCIES_MS:
             _set_latency(the_plant.url, latency)
-            results: dict[tuple[str, str], Figures] = {}
+            results = {key: Figures([], [], [], [], upstream=count) for key, count in upstream.items() if count}
             for round_no in range(rounds):
                 order = contestants if round_no % 2 == 0 else contestants[::-1]
                 for contestant in order:
                     for workload in workloads(sample):
+                        if contestant.body(workload) is None:
+                            continue
                         log(f"plant {latency} ms, round {round_no + 1}/{rounds}: {contestant.name}, {workload.name}")
-                        got = results.setdefault((contestant.name, workload.title), Figures([], [], [], []))
-                        measure(contestant, workload, the_plant.url, got, duration=duration, connections=connections)
+                        got = results[(contestant.name, workload.title)]
+                        measure(contestant, workload, got, duration=duration, connections=connections)
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             note = (
                 f"wrk 1 thread x {connections} connections, {duration:g} s per run, {rounds} alternating rounds; "
