@@ -46,6 +46,11 @@ POLICY: dict[tuple[str, str], frozenset[str]] = {
     ("query", "holds"): QUALITY,
     ("mutation", "placeHold"): QUALITY_COMMAND,
     ("mutation", "releaseHold"): QUALITY_COMMAND,
+    ("query", "holdHistory"): QUALITY,
+    ("query", "holdHistoryCsv"): QUALITY,
+    ("query", "pendingActionsConnection"): QUALITY,
+    ("mutation", "retryPendingAction"): QUALITY_COMMAND,
+    ("mutation", "closePendingAction"): QUALITY_COMMAND,
     ("subscription", "holdEvents"): QUALITY,
     # shared reads
     ("query", "eventTypes"): ANY_ROLE,

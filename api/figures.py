@@ -14,11 +14,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from api.metrics import Metrics
+from resolvers.holds.model import ActionStatus
 from resolvers.readiness.service import decide
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStatus, DeadLetterStore
 from sources.records import Hold, HoldStatus, ShipmentFilter, ShipmentStatus, StockStatus, WarehouseStage
-from sources.store import ActionStatus, Store
+from sources.store import ActionQuery, Store
 
 PAGE = 500
 MAX_PAGES = 20
@@ -63,13 +64,31 @@ async def active_holds(sources: Sources) -> tuple[list[Hold], int]:
     return holds, total
 
 
+AGE_BANDS = ((60.0, "<1m"), (3600.0, "1m-1h"), (86400.0, "1h-1d"), (float("inf"), ">1d"))
+OPEN = (ActionStatus.PENDING.value, ActionStatus.FAILED.value)
+
+
+def action_ages(created: list[tuple[str, float]], now: float) -> tuple[dict[str, float], dict[tuple[str, str], int]]:
+    """From (status, created_at) of open actions: the oldest age per status, and counts per (status, age band)."""
+    oldest = dict.fromkeys(OPEN, 0.0)
+    bands = {(status, band): 0 for status in OPEN for _, band in AGE_BANDS}
+    for status, at in created:
+        age = max(0.0, now - at)
+        oldest[status] = max(oldest.get(status, 0.0), age)
+        band = next(name for limit, name in AGE_BANDS if age < limit)
+        bands[(status, band)] = bands.get((status, band), 0) + 1
+    return oldest, bands
+
+
 def watch_store(metrics: Metrics, store: Store, dead_letters: DeadLetterStore, *, interval: float) -> None:
     async def actions() -> dict[str, int]:
-        found = await store.actions([ActionStatus.PENDING, ActionStatus.FAILED], STORE_LIMIT)
-        counts: dict[str, int] = {}
-        for action in found:
-            counts[action.status.value] = counts.get(action.status.value, 0) + 1
-        return counts
+        found = await store.actions(ActionQuery(statuses=OPEN, limit=STORE_LIMIT))
+        oldest, bands = action_ages([(row.status, row.created_at) for row in found], datetime.now(UTC).timestamp())
+        for status, age in oldest.items():
+            metrics.pending_action_age.labels(status).set(age)
+        for (status, band), count in bands.items():
+            metrics.pending_actions_by_age.labels(status, band).set(count)
+        return {status: await store.count_actions(ActionQuery(statuses=(status,))) for status in OPEN}
 
     async def letters() -> dict[str, int]:
         counts = {}
@@ -78,8 +97,7 @@ def watch_store(metrics: Metrics, store: Store, dead_letters: DeadLetterStore, *
             counts[status.value] = len(found)
         return counts
 
-    pending = [s.value for s in (ActionStatus.PENDING, ActionStatus.FAILED)]
-    metrics.watch_counts(metrics.pending_actions, actions, name="pending_actions", interval=interval, known=pending)
+    metrics.watch_counts(metrics.pending_actions, actions, name="pending_actions", interval=interval, known=OPEN)
     metrics.watch_counts(metrics.dead_letters, letters, name="dead_letters", interval=interval)
 
 

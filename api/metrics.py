@@ -110,6 +110,18 @@ class Metrics:
             ["status"],
             registry=r,
         )
+        self.pending_action_age = Gauge(
+            "lotgraph_pending_action_oldest_age_seconds",
+            "Age of the oldest open pending action (exception aging), by status (PENDING, FAILED); 0 when none.",
+            ["status"],
+            registry=r,
+        )
+        self.pending_actions_by_age = Gauge(
+            "lotgraph_pending_actions_by_age",
+            "Open pending actions by status and age band (under 1 m, 1 m to 1 h, 1 h to 1 d, over 1 d).",
+            ["status", "age"],
+            registry=r,
+        )
         self.dead_letters = Gauge(
             "lotgraph_dead_letters",
             "Webhooks lotgraph could not record as events, kept for an operator, by status (PENDING, REPLAYED).",

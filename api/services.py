@@ -26,8 +26,8 @@ from api.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from api.settings import Settings
 from resolvers.config import ResolverConfig
 from resolvers.events.cache_invalidation import keep_caches_fresh
-from resolvers.hold_policy import HoldPolicy
-from resolvers.pending_actions import PendingActionWorker
+from resolvers.holds.policy import HoldPolicy
+from resolvers.holds.worker import PendingActionWorker
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
 from sources.bus.sqlite import SqliteBus
@@ -37,7 +37,7 @@ from sources.ports import EventBus
 from sources.store import SqliteStore, Store
 
 if TYPE_CHECKING:
-    from sources.redis_store import RedisStore
+    from sources.store.redis import RedisStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,7 @@ def build_dead_letters(settings: Settings) -> DeadLetterStore:
 def build_store(settings: Settings) -> SqliteStore | RedisStore:
     """The durable store of idempotency records and pending actions: SQLite under the data directory, or Redis."""
     if settings.store == "redis":
-        from sources.redis_store import RedisStore
+        from sources.store.redis import RedisStore
 
         assert settings.redis_url is not None  # load_settings requires it with store = redis
         return RedisStore(settings.redis_url, ttl_seconds=settings.idempotency_ttl, prefix=settings.redis_prefix)

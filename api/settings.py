@@ -19,7 +19,7 @@ from api.auth import AuthSettings
 from api.settings_tree import Leaf, build, leaves, markdown
 from api.trusted import load_documents
 from resolvers.config import ResolverConfig
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from sources.resilience import ResiliencePolicy
 
 SOURCES = ("erp", "qms", "mes", "wms")

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from resolvers.config import ResolverConfig
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from resolvers.loaders import Loaders
 from sources.bundle import Sources
 from sources.deadletters import DeadLetterStore

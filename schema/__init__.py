@@ -20,6 +20,7 @@ from schema.events import EventQuery, EventSubscription
 from schema.federation import FederationSchema
 from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
+from schema.hold_operations import HoldOperationsMutation, HoldOperationsQuery
 from schema.holds import HoldMutation, HoldQuery
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
@@ -33,11 +34,12 @@ QUERIES: tuple[type, ...] = (
     ReadinessQuery,
     GenealogyQuery,
     HoldQuery,
+    HoldOperationsQuery,
     HealthQuery,
     EventQuery,
     DeadLetterQuery,
 )
-MUTATIONS: tuple[type, ...] = (HoldMutation, DeadLetterMutation)
+MUTATIONS: tuple[type, ...] = (HoldMutation, HoldOperationsMutation, DeadLetterMutation)
 SUBSCRIPTIONS: tuple[type, ...] = (EventSubscription,)
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import holds as hold_resolvers
 from resolvers import lots as lot_resolvers
-from resolvers.hold_outcomes import (
+from resolvers.holds import model, queries, release, service
+from resolvers.holds.outcomes import (
     HoldErrorCode,
     HoldNotice,
     HoldProblem,
@@ -25,7 +25,6 @@ from schema.connection import Connection
 from schema.enums import HoldStatus, LotDisposition
 from schema.info import Info
 from schema.lot import Hold, Lot
-from sources import store
 
 strawberry.enum(
     HoldReason,
@@ -44,11 +43,17 @@ strawberry.enum(
     description="What became of the lot's stock on release: UNBLOCKED; KEPT_BLOCKED (another hold is active, or "
     "the QMS disposition is not RELEASED); PENDING (the WMS did not answer: a pending action).",
 )
-strawberry.enum(store.ActionKind, name="PendingActionKind", description="The step a pending action carries out.")
 strawberry.enum(
-    store.ActionStatus,
+    model.ActionKind,
+    name="PendingActionKind",
+    description="The step a pending action carries out: the WMS step of a command (BLOCK_STOCK, UNBLOCK_STOCK), or a "
+    "whole command for one lot left by recovery after a crash (PLACE_HOLD, RELEASE_HOLD).",
+)
+strawberry.enum(
+    model.ActionStatus,
     name="PendingActionStatus",
-    description="PENDING: to be tried (again); DONE: carried out after a retry; FAILED: given up, needs a person.",
+    description="PENDING: to be tried (again); DONE: carried out after a retry; FAILED: given up, needs a person; "
+    "CLOSED: given up on by a person, with a reason.",
 )
 
 KEY_HELP = (
@@ -117,8 +122,8 @@ class HoldWarning:
 )
 class PendingAction:
     id: strawberry.ID
-    kind: store.ActionKind
-    status: store.ActionStatus
+    kind: model.ActionKind
+    status: model.ActionStatus
     lot_id: strawberry.ID
     hold_id: strawberry.ID
     operation: str = strawberry.field(description="The command that made it: placeHold or releaseHold.")
@@ -131,6 +136,8 @@ class PendingAction:
     correlation_id: str
     created_at: datetime
     updated_at: datetime
+    closed_by: str | None = strawberry.field(description="Who closed it, when a person did.")
+    close_reason: str | None = strawberry.field(description="Why it was closed, in that person's words.")
 
     @strawberry.field(description="The lot whose stock the action concerns.")
     async def lot(self, info: Info) -> Lot:
@@ -138,7 +145,7 @@ class PendingAction:
         return Lot.of(ref)
 
     @classmethod
-    def of(cls, a: store.PendingAction) -> PendingAction:
+    def of(cls, a: model.PendingAction) -> PendingAction:
         return cls(
             id=strawberry.ID(a.id),
             kind=a.kind,
@@ -155,6 +162,8 @@ class PendingAction:
             correlation_id=a.correlation_id,
             created_at=a.created_at,
             updated_at=a.updated_at,
+            closed_by=a.closed_by,
+            close_reason=a.close_reason,
         )
 
 
@@ -250,7 +259,7 @@ class ReleaseHoldPayload:
 class HoldQuery:
     @strawberry.field(description="A quality hold by id; null when the QMS does not know it.")
     async def hold(self, info: Info, id: strawberry.ID) -> Hold | None:
-        record = await hold_resolvers.hold(info.context, id)
+        record = await queries.hold(info.context, id)
         return Hold.of(record) if record else None
 
     @strawberry.field(description="Quality holds in the QMS, filtered, in id order.")
@@ -265,22 +274,23 @@ class HoldQuery:
         first: Annotated[int, strawberry.argument(description="Page size, 1 to 500.")] = DEFAULT_PAGE,
         after: str | None = None,
     ) -> Connection[Hold]:
-        page = await hold_resolvers.holds(
+        page = await queries.holds(
             info.context, status=status, lot_id=lot_id, reason_code=reason_code, first=first, after=after
         )
         return Connection.of(page, Hold.of)
 
     @strawberry.field(
         description="Later steps of hold commands that did not succeed at first (newest first): PENDING ones are "
-        "being retried, FAILED ones need a person, DONE ones completed after a retry."
+        "being retried, FAILED ones need a person, DONE ones completed after a retry.",
+        deprecation_reason="Use pendingActionsConnection: paged, and filtered by status, lot and age.",
     )
     async def pending_actions(
         self,
         info: Info,
-        status: list[store.ActionStatus] | None = None,
+        status: list[model.ActionStatus] | None = None,
         first: Annotated[int, strawberry.argument(description="At most this many, 1 to 500.")] = 100,
     ) -> list[PendingAction]:
-        actions = await hold_resolvers.pending_actions(info.context, status, first)
+        actions = await queries.pending_actions(info.context, status, first)
         return [PendingAction.of(a) for a in actions]
 
 
@@ -291,21 +301,21 @@ class HoldMutation:
         "can no longer be allocated or shipped. Idempotent by `idempotencyKey`."
     )
     async def place_hold(self, info: Info, input: PlaceHoldInput) -> PlaceHoldPayload:
-        request = hold_resolvers.PlaceHoldRequest(
+        request = service.PlaceHoldRequest(
             lot_ids=list(input.lot_ids),
             reason=input.reason_code,
             idempotency_key=input.idempotency_key,
             comment=input.comment,
             propagate=input.propagate,
         )
-        return PlaceHoldPayload.of(await hold_resolvers.place_hold(info.context, request))
+        return PlaceHoldPayload.of(await service.place_hold(info.context, request))
 
     @strawberry.mutation(
         description="Release a quality hold: the QMS releases it and decides the lot's disposition; the WMS unblocks "
         "the stock when no other hold is active and the lot is RELEASED. Idempotent by `idempotencyKey`."
     )
     async def release_hold(self, info: Info, input: ReleaseHoldInput) -> ReleaseHoldPayload:
-        request = hold_resolvers.ReleaseHoldRequest(
+        request = release.ReleaseHoldRequest(
             hold_id=input.hold_id, idempotency_key=input.idempotency_key, comment=input.comment
         )
-        return ReleaseHoldPayload.of(await hold_resolvers.release_hold(info.context, request))
+        return ReleaseHoldPayload.of(await release.release_hold(info.context, request))

@@ -19,10 +19,14 @@ from starlette.applications import Starlette
 
 from api.app import Lotgraph, create_app
 from api.settings import SOURCES, Settings, load_settings
+from bench import launch
+from bench.launch import Launched
 from plant.app import create_plant_app
 from plant.generator import generate
 from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
+from sources.store import SqliteStore, Store
+from sources.store.redis import RedisStore
 from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -253,3 +257,56 @@ async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_900_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+async def stores(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
+) -> AsyncIterator[tuple[Callable[[], Store], Clock]]:
+    """A factory of stores over the same data (two replicas, or two connections), and their clock."""
+    clock = Clock()
+    opened: list[SqliteStore | RedisStore] = []
+
+    def make() -> Store:
+        store: SqliteStore | RedisStore
+        if request.param == "sqlite":
+            store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
+        else:
+            store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
+        opened.append(store)
+        return store
+
+    yield make, clock
+    for store in opened:
+        await store.aclose()
+
+
+async def open_store(make: Callable[[], Store]) -> Store:
+    store = make()
+    await store.open()  # type: ignore[attr-defined]
+    return store
+
+
+def gateway_process(plant_url: str, data_dir: Path, **env: str) -> Launched:
+    """A gateway replica on the plant at ``plant_url``, retrying held-back actions quickly."""
+    settings = {
+        **{f"LOTGRAPH_{name}_URL": f"{plant_url}/{name.lower()}" for name in ("ERP", "QMS", "MES", "WMS")},
+        "LOTGRAPH_DATA_DIR": str(data_dir),
+        "LOTGRAPH_LOG_LEVEL": "warning",
+        "LOTGRAPH_AUTH_MODE": "none",  # storms across replicas; authentication has its own tests (tests/security)
+        "LOTGRAPH_LIMITS_RATE": "0",
+        "LOTGRAPH_HOLDS_RETRY_BASE_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_SECONDS": "0.2",
+        "LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.05",
+        "LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "200",
+        **env,
+    }
+    return launch.gateway(settings, log=data_dir.parent / f"{data_dir.name}.log")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 
 
 @pytest.mark.parametrize(("attempts", "low", "high"), [(1, 0.5, 1.0), (2, 1.0, 2.0), (3, 2.0, 4.0), (7, 5.0, 10.0)])

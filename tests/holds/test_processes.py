@@ -13,27 +13,10 @@ import pytest
 
 from bench import launch
 from bench.launch import Launched
-from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, new_key
+from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, gateway_process, new_key
 
 SHORT_LEASE = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "3"}
 """The retry worker of the killed gateway may die holding the action's lease: another takes it over after this."""
-
-
-def _gateway(plant_url: str, data_dir: Path, **env: str) -> Launched:
-    """A gateway replica on the plant at ``plant_url``, retrying held-back actions quickly."""
-    settings = {
-        **{f"LOTGRAPH_{name}_URL": f"{plant_url}/{name.lower()}" for name in ("ERP", "QMS", "MES", "WMS")},
-        "LOTGRAPH_DATA_DIR": str(data_dir),
-        "LOTGRAPH_LOG_LEVEL": "warning",
-        "LOTGRAPH_AUTH_MODE": "none",  # storms across replicas; authentication has its own tests (tests/security)
-        "LOTGRAPH_LIMITS_RATE": "0",
-        "LOTGRAPH_HOLDS_RETRY_BASE_SECONDS": "0.05",
-        "LOTGRAPH_HOLDS_RETRY_MAX_SECONDS": "0.2",
-        "LOTGRAPH_HOLDS_RETRY_POLL_SECONDS": "0.05",
-        "LOTGRAPH_HOLDS_RETRY_MAX_ATTEMPTS": "200",
-        **env,
-    }
-    return launch.gateway(settings, log=data_dir.parent / f"{data_dir.name}.log")
 
 
 async def _place(client: httpx.AsyncClient, url: str, variables: dict[str, Any]) -> dict[str, Any]:
@@ -60,7 +43,7 @@ async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
         gateways: list[Launched] = []
         try:
             for n in range(replicas):
-                gateways.append(await launch.started(_gateway, plant.url, tmp_path / f"gateway-{n}", **shared))
+                gateways.append(await launch.started(gateway_process, plant.url, tmp_path / f"gateway-{n}", **shared))
             async with httpx.AsyncClient(timeout=30) as client:
                 await client.post(f"{plant.url}/qms/admin/stats/reset")
                 request = {"input": {"lotIds": [lot], "reasonCode": "RECALL", "idempotencyKey": new_key()}}
@@ -100,7 +83,7 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
     async with launch.running(launch.plant, data_dir) as plant, httpx.AsyncClient(timeout=30) as client:
         state = PlantState(httpx.AsyncClient(base_url=plant.url, timeout=10))
         async with state.client:
-            gateway = await launch.started(_gateway, plant.url, gateway_dir, **SHORT_LEASE)
+            gateway = await launch.started(gateway_process, plant.url, gateway_dir, **SHORT_LEASE)
             try:
                 assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": True})).status_code == 200
                 request = {"input": {"lotIds": [lot], "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
@@ -113,7 +96,7 @@ async def test_a_gateway_killed_while_an_action_is_pending_completes_it_after_re
             assert (await client.put(f"{plant.url}/wms/admin/faults", json={"outage": False})).status_code == 200
             assert await state.stock_statuses(lot) == {"UNRESTRICTED"}
 
-            restarted = await launch.started(_gateway, plant.url, gateway_dir, **SHORT_LEASE)
+            restarted = await launch.started(gateway_process, plant.url, gateway_dir, **SHORT_LEASE)
             try:
 
                 async def done() -> dict[str, Any] | None:

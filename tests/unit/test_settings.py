@@ -6,7 +6,7 @@ import pytest
 from api.cli import main
 from api.settings import LEAVES, SettingsError, load_settings
 from resolvers.config import ResolverConfig
-from resolvers.hold_policy import HoldPolicy
+from resolvers.holds.policy import HoldPolicy
 from sources.records import WarehouseStage
 
 URLS = {f"LOTGRAPH_{s}_URL": f"http://plant:8100/{s.lower()}" for s in ("ERP", "QMS", "MES", "WMS")}

@@ -11,8 +11,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from resolvers.holds.model import PendingAction, action_of_dict, action_to_dict
 from sources.records import Disposition, Hold, HoldStatus
-from sources.store import PendingAction
 
 
 class HoldReason(Enum):
@@ -165,7 +165,7 @@ def _common(o: PlaceHoldOutcome | ReleaseHoldOutcome) -> dict[str, Any]:
         "requested_by": o.requested_by,
         "correlation_id": o.correlation_id,
         "requested_at": _time(o.requested_at),
-        "pending_actions": [json.loads(a.to_json()) for a in o.pending_actions],
+        "pending_actions": [action_to_dict(a) for a in o.pending_actions],
         "errors": [
             {"code": e.code.value, "message": e.message, "lot_id": e.lot_id, "hold_id": e.hold_id, "source": e.source}
             for e in o.errors
@@ -183,7 +183,7 @@ def _common_of(d: dict[str, Any]) -> dict[str, Any]:
         "requested_by": d["requested_by"],
         "correlation_id": d["correlation_id"],
         "requested_at": _parse_time(d["requested_at"]),
-        "pending_actions": tuple(PendingAction.from_json(json.dumps(a)) for a in d["pending_actions"]),
+        "pending_actions": tuple(action_of_dict(a) for a in d["pending_actions"]),
         "errors": tuple(
             HoldProblem(HoldErrorCode(e["code"]), e["message"], e["lot_id"], e["hold_id"], e["source"])
             for e in d["errors"]

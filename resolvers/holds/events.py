@@ -1,5 +1,6 @@
 """The events lotgraph's own hold commands publish: HoldPlaced, HoldReleased, StockStatusChanged and
-PendingActionChanged, in the canonical envelope (DESIGN.md rule 4), source ``lotgraph``.
+PendingActionChanged, in the canonical envelope (DESIGN.md rule 4), source ``lotgraph``; each is also recorded in
+the hold history (``resolvers.holds.history``) of the durable store.
 
 Each event has a deterministic ``source_event_id``, so a command that runs again (a claim taken over after a crash)
 publishes nothing twice: the bus appends a repeated id once.
@@ -8,16 +9,17 @@ publishes nothing twice: the bus appends a repeated id once.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from resolvers.hold_outcomes import hold_to_dict
+from resolvers.holds.history import rows_of
+from resolvers.holds.model import PendingAction, action_to_dict, utc_now
+from resolvers.holds.outcomes import hold_to_dict
 from sources.bus.envelope import BusinessKeys, Event
 from sources.ports import EventBus
 from sources.records import Hold, StockChange
-from sources.store import PendingAction, utc_now
+from sources.store import Store
 
 log = logging.getLogger("lotgraph.holds")
 
@@ -93,31 +95,45 @@ def stock_changed(change: StockChange, action: PendingAction, *, plant: str | No
     )
 
 
-def pending_action_changed(action: PendingAction, *, plant: str | None) -> Event:
-    payload: dict[str, object] = json.loads(action.to_json())
+def pending_action_changed(
+    action: PendingAction, *, plant: str | None, change: str | None = None, by: str | None = None
+) -> Event:
+    """The new state of an action; ``change`` ("retried", "closed") and ``by`` when a person changed it."""
+    payload: dict[str, object] = action_to_dict(action)
+    event_id = f"{action.id}:{action.status.value}:{action.attempts}"
+    if change is not None:
+        payload |= {"change": change, "by": by}
+        event_id += f":{change}:{action.updated_at.timestamp()}"
     return _event(
         "PendingActionChanged",
         lot_id=action.lot_id,
         payload=payload,
-        event_id=f"{action.id}:{action.status.value}:{action.attempts}",
+        event_id=event_id,
         correlation_id=action.correlation_id,
         plant=plant,
         occurred_at=action.updated_at,
     )
 
 
-async def publish(bus: EventBus | None, events: Iterable[Event]) -> list[Event]:
-    """Publish in order; return the events that could not be recorded (logged, never raised: the change they
-    describe has happened in the systems of record and stays visible there)."""
+async def publish(bus: EventBus | None, store: Store | None, events: Iterable[Event]) -> list[Event]:
+    """Publish in order, then record them in the hold history (one write); return the events that could not be
+    recorded (logged, never raised: the change they describe has happened in the systems of record and stays
+    visible there)."""
+    events = list(events)
     failed: list[Event] = []
-    if bus is None:
-        return failed
     for event in events:
         try:
-            await bus.publish(event)
+            if bus is not None:
+                await bus.publish(event)
         except Exception:
             log.exception("event not recorded", extra={"event_type": event.type, "lot_ids": list(event.keys.lot_ids)})
             failed.append(event)
+    if store is not None and events:
+        try:
+            await store.append_history([row for event in events for row in rows_of(event)])
+        except Exception:
+            log.exception("hold history not recorded", extra={"events": len(events)})
+            failed += [event for event in events if event not in failed]
     return failed
 
 
@@ -126,10 +142,11 @@ class Publisher:
     command's upstream calls instead of following them. ``close`` waits for the last one and returns those that
     could not be recorded."""
 
-    def __init__(self, bus: EventBus | None) -> None:
+    def __init__(self, bus: EventBus | None, store: Store | None) -> None:
         self.bus = bus
+        self.store = store
         self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
-        self._task = asyncio.create_task(self._run()) if bus is not None else None
+        self._task = asyncio.create_task(self._run()) if bus is not None or store is not None else None
         self._failed: list[Event] = []
 
     def emit(self, events: Iterable[Event]) -> None:
@@ -138,8 +155,13 @@ class Publisher:
                 self._queue.put_nowait(event)
 
     async def _run(self) -> None:
-        while (event := await self._queue.get()) is not None:
-            self._failed += await publish(self.bus, [event])
+        closing = False
+        while not closing:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            closing = None in batch
+            self._failed += await publish(self.bus, self.store, [e for e in batch if e is not None])
 
     async def close(self) -> list[Event]:
         if self._task is not None:

@@ -30,8 +30,8 @@ class HoldPolicy:
         default=120.0,
         metadata={
             "help": "how long a running command owns its idempotency key (repeats meanwhile answer `IN_PROGRESS`), "
-            "and a retry worker the actions it took; after that a repeat or another worker takes over (over 0, at "
-            "most 600)"
+            "and a retry worker the actions it took; after that a repeat or another worker takes over, and a "
+            "command whose process died is recovered from its saga record (over 0, at most 600)"
         },
     )
     max_attempts: int = field(

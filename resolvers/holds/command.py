@@ -1,0 +1,75 @@
+"""What every run of a hold command shares: its context, idempotency key and saga record (``Run``), the
+take-over of a run that died (``resume_or``), and the plants of lots for event metadata."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeVar, cast
+
+from resolvers.context import Context
+from resolvers.holds.idempotency import Ran
+from resolvers.holds.model import PendingAction, action_to_row, utc_now
+from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome
+from resolvers.holds.recovery import recover, resumable
+from resolvers.holds.saga import Saga, SagaStatus, ended, saga_id, saga_to_row
+from sources.errors import SourceError
+from sources.store import Store
+
+
+def store_of(ctx: Context) -> Store:
+    if ctx.store is None:
+        raise RuntimeError("holds need the durable store, and this context has none")
+    return ctx.store
+
+
+@dataclass(slots=True)
+class Run:
+    """One run of a command: its context, and the saga record as last written (None before it is)."""
+
+    ctx: Context
+    key: str
+    fingerprint: str
+    saga: Saga | None = None
+
+    @property
+    def store(self) -> Store:
+        return store_of(self.ctx)
+
+    async def write(self, saga: Saga, actions: Sequence[PendingAction] = ()) -> None:
+        policy = self.ctx.holds
+        lease_until = (utc_now() + timedelta(seconds=policy.lease_seconds)).timestamp()
+        rows = [action_to_row(a) for a in actions]
+        await self.store.save_saga(saga_to_row(saga, lease_until=lease_until), rows, lease_seconds=policy.lease_seconds)
+        self.saga = saga
+
+    async def end(self) -> None:
+        if self.saga is not None and self.saga.status is SagaStatus.RUNNING:
+            await self.store.save_saga(saga_to_row(ended(self.saga, SagaStatus.DONE, now=utc_now()), lease_until=0))
+
+
+OutcomeT = TypeVar("OutcomeT", PlaceHoldOutcome, ReleaseHoldOutcome)
+
+
+async def resume_or(run: Run, first_run: Callable[[], Awaitable[Ran[OutcomeT]]]) -> Ran[OutcomeT]:
+    """A request whose first run died after writing its saga record finishes that record instead of planning again
+    (the claim was taken over after its lease)."""
+    saga = await resumable(run.store, saga_id(run.key))
+    if saga is None:
+        return await first_run()
+    return Ran(cast(OutcomeT, await recover(run.store, run.ctx.bus, run.ctx.sources, run.ctx.holds, saga)), keep=True)
+
+
+Plants = dict[str, str | None]
+
+
+async def plants_of(ctx: Context, lot_ids: list[str]) -> Plants:
+    """The plant of each lot (MES master data, usually cached), for event metadata; nothing when the MES is down."""
+    if not lot_ids:
+        return {}
+    try:
+        masters = await ctx.sources.mes.lots(lot_ids)
+    except SourceError:
+        return {}
+    return {lot_id: master.plant for lot_id, master in masters.items()}

@@ -1,0 +1,133 @@
+"""The recovery worker: one background loop per process, started and stopped by the composition root. Each round
+it takes over the saga records of commands whose process died (``recovery``), then tries the due pending actions
+once each (``steps``), until each is DONE or escalated to FAILED. Due actions are leased from the store, and saga
+records claimed through their idempotency key, so replicas sharing Redis never work on one at the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Callable
+
+from resolvers.holds import events as hold_events
+from resolvers.holds.model import ActionStatus, PendingAction, action_of_row, action_to_row
+from resolvers.holds.policy import HoldPolicy
+from resolvers.holds.recovery import recover_due
+from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
+from sources.bundle import Sources
+from sources.correlation import set_correlation_id
+from sources.ports import EventBus
+from sources.store import Store
+
+log = logging.getLogger("lotgraph.holds")
+
+PURGE_EVERY_SECONDS = 600.0
+
+
+class PendingActionWorker:
+    """Recovers dead commands and tries due pending actions again in the background."""
+
+    def __init__(
+        self,
+        store: Store,
+        sources: Sources,
+        policy: HoldPolicy,
+        bus: EventBus | None = None,
+        *,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.store = store
+        self.sources = sources
+        self.policy = policy
+        self.bus = bus
+        self.rand = rand
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._last_purge = 0.0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="lotgraph-pending-actions")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def wake(self) -> None:
+        """Look for due actions now rather than at the next poll."""
+        self._wake.set()
+
+    async def recover(self) -> int:
+        """Take over the saga records of dead commands; how many."""
+        return await recover_due(self.store, self.bus, self.sources, self.policy, limit=self.policy.concurrency * 4)
+
+    async def run_due(self) -> int:
+        """One round: lease the due actions, try each once, save the results. Returns how many were tried."""
+        rows = await self.store.lease_due(limit=self.policy.concurrency * 4, lease_seconds=self.policy.lease_seconds)
+        if not rows:
+            return 0
+        limit = asyncio.Semaphore(self.policy.concurrency)
+
+        async def one(action: PendingAction) -> Attempt:
+            async with limit:
+                set_correlation_id(action.correlation_id)
+                return await attempt(self.sources, action, self.policy, verify_hold=True, rand=self.rand)
+
+        results = await asyncio.gather(*(one(action_of_row(row)) for row in rows))
+        rows = [action_to_row(r.action) for r in results]
+        saved = set(await self.store.save_actions(rows, expected=expected_of(results)))
+        for result in results:
+            _log(result, saved=result.action.id in saved)
+        announced = [
+            e
+            for r in results
+            for e in events_of(r, announce=r.action.status is not ActionStatus.PENDING and r.action.id in saved)
+        ]
+        await hold_events.publish(self.bus, self.store, announced)
+        return len(results)
+
+    async def _run(self) -> None:
+        while True:
+            wait = self.policy.poll_seconds
+            try:
+                recovered = await self.recover()
+                if await self.run_due() or recovered:
+                    continue
+                due = await self.store.next_due()
+                if due is not None:
+                    wait = min(wait, max(due - time.time(), 0.01))
+                if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
+                    self._last_purge = time.monotonic()
+                    await self.store.purge()
+            except Exception:
+                log.exception("pending action round failed")
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), wait)
+
+
+def _log(result: Attempt, *, saved: bool) -> None:
+    action = result.action
+    extra = {
+        "action_id": action.id,
+        "kind": action.kind.value,
+        "lot_id": action.lot_id,
+        "hold_id": action.hold_id,
+        "attempts": action.attempts,
+        "correlation_id": action.correlation_id,
+    }
+    if not saved:
+        log.warning("pending action changed by a person while it was tried: its attempt is not kept", extra=extra)
+    elif action.status is ActionStatus.DONE:
+        log.info("pending action done: %s", action.outcome, extra=extra)
+    elif action.status is ActionStatus.FAILED:
+        log.error("pending action FAILED after %d attempts: %s", action.attempts, action.last_error, extra=extra)
+    else:
+        log.warning("pending action will be retried: %s", action.last_error, extra=extra)

@@ -1,0 +1,91 @@
+"""The ``Store`` protocol every durable store implements, and its one error."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from sources.errors import SourceUnavailable
+from sources.store.records import ActionQuery, ActionRow, Claim, HistoryRow, SagaRow
+
+
+class StoreUnavailable(SourceUnavailable):
+    """The durable store could not be read or written."""
+
+    def __init__(self, message: str = "the durable store is unavailable") -> None:
+        super().__init__("store", message)
+
+
+class Store(Protocol):
+    # idempotency
+    async def claim(self, key: str, fingerprint: str, *, lease_seconds: float) -> Claim: ...
+
+    async def finish(self, key: str, token: str, result: str) -> bool:
+        """Store the answer of a claimed run; False if the claim was lost (taken over after its lease)."""
+        ...
+
+    async def abandon(self, key: str, token: str) -> None:
+        """Forget a claimed run that changed nothing, so the key may be used again."""
+        ...
+
+    # saga records
+    async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
+        """Write (or replace) a saga record, and record new ``actions`` leased to the caller, in one transaction."""
+        ...
+
+    async def saga(self, saga_id: str) -> SagaRow | None: ...
+
+    async def due_sagas(self, limit: int) -> list[SagaRow]:
+        """RUNNING saga records whose lease has run out, oldest first."""
+        ...
+
+    # pending actions
+    async def put_actions(self, actions: Sequence[ActionRow], *, lease_seconds: float) -> None:
+        """Record new actions, leased to the caller (which tries them now) for ``lease_seconds``; an id already
+        recorded is left as it is."""
+        ...
+
+    async def save_actions(
+        self, actions: Sequence[ActionRow], *, expected: Mapping[str, float] | None = None
+    ) -> list[str]:
+        """Record the state after an attempt; a PENDING action becomes due at its ``due_at``. With ``expected`` (id
+        -> the ``updated_at`` the caller read), an action changed since — closed or retried by a person — is left as
+        it is. Returns the ids saved."""
+        ...
+
+    async def remove_actions(self, ids: Sequence[str]) -> None: ...
+
+    async def lease_due(self, *, limit: int, lease_seconds: float) -> list[ActionRow]:
+        """Due PENDING actions, each handed to one caller only until its lease runs out."""
+        ...
+
+    async def action_rows(self, ids: Sequence[str]) -> list[ActionRow]:
+        """The actions of these ids that exist, in the order given."""
+        ...
+
+    async def actions(self, query: ActionQuery) -> list[ActionRow]: ...
+
+    async def count_actions(self, query: ActionQuery) -> int:
+        """How many actions match the query's filters (its cursor and limit aside)."""
+        ...
+
+    async def next_due(self) -> float | None:
+        """When the earliest PENDING action is due (epoch seconds), or None."""
+        ...
+
+    # hold history
+    async def append_history(self, entries: Sequence[HistoryRow]) -> None: ...
+
+    async def history(
+        self, *, lot_id: str | None, hold_id: str | None, after: int | None, limit: int
+    ) -> list[HistoryRow]:
+        """Entries of a lot or of a hold (one of the two), oldest first, after the entry ``after`` (its seq)."""
+        ...
+
+    async def count_history(self, *, lot_id: str | None, hold_id: str | None) -> int: ...
+
+    async def purge(self) -> int:
+        """Forget expired idempotency records, DONE actions and finished saga records older than the TTL."""
+        ...
+
+    async def aclose(self) -> None: ...
