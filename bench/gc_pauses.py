@@ -59,7 +59,7 @@ async def _load(plant_url: str, workdir: Path, shipment_id: str, requests: int, 
     from api.settings import load_settings
 
     env = {f"LOTGRAPH_{s.upper()}_URL": f"{plant_url}/{s}" for s in SYSTEMS}
-    env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_RATE": "0"}
+    env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_LIMITS_RATE": "0"}
     env |= {"LOTGRAPH_DATA_DIR": str(workdir)}
     app = create_app(load_settings(env))
     body = {"query": SHIPMENT, "variables": {"id": shipment_id}}
@@ -73,7 +73,9 @@ async def _load(plant_url: str, workdir: Path, shipment_id: str, requests: int, 
                 gc.freeze()  # as the servers do once started
             started = time.perf_counter()
             for _ in range(requests // 20):
-                await asyncio.gather(*(client.post("/graphql", json=body) for _ in range(20)))
+                answers = await asyncio.gather(*(client.post("/graphql", json=body) for _ in range(20)))
+                if any(answer.status_code != 200 for answer in answers):
+                    raise RuntimeError(f"the gateway answered {[a.status_code for a in answers]}")
             return time.perf_counter() - started
 
 

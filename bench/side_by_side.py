@@ -155,7 +155,7 @@ def run(
         items = found.json()["items"]
         sample = sample_ids(manifest, items[0]["lines"][0]["lots"][0]["lot_id"], [s["id"] for s in items])
         env = {f"LOTGRAPH_{s.upper()}_URL": f"{the_plant.url}/{s}" for s in SYSTEMS}
-        env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_RATE": "0"}
+        env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_LIMITS_RATE": "0"}
         env |= {"LOTGRAPH_DATA_DIR": str(workdir / "gateway"), "LOTGRAPH_WORKERS": "1"}
         env |= {"LOTGRAPH_METRICS_SAMPLE_INTERVAL": "600"}  # its reads of the plant would count with the workloads
         ours = _started(stack, gateway(env, log=workdir / "lotgraph.log"))
