@@ -1,8 +1,9 @@
 """Which adapter serves each system: a registry of adapter kinds per system (``LOTGRAPH_<SYSTEM>_KIND``).
 
-``contract`` speaks lotgraph's documented source contracts (docs/sources.md) over HTTP. Another kind of adapter
-(one for an ERP product, say) registers a factory here under its kind and adds its settings to that system's
-settings node; nothing else in the composition root changes.
+``contract`` speaks lotgraph's documented source contracts (docs/sources.md) over HTTP; ``tryton`` reads a live
+Tryton 8.2 over its JSON-RPC (sources/tryton). Another kind of adapter registers a factory here under its kind and
+adds its settings to that system's settings node; nothing else in the composition root changes. A kind whose
+systems send no webhooks also names its change feeds here (``change_feeds``), which the services poll.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ from dataclasses import dataclass
 
 import httpx
 
-from api.settings import Settings, SourceSettings
+from api.settings import SOURCES, Settings, SourceSettings
 from sources.bundle import Sources
+from sources.changes import ChangeFeed, Memory
 from sources.contract.erp import ErpSource
 from sources.contract.mes import MesSource
 from sources.contract.qms import QmsSource
 from sources.contract.wms import WmsSource
+from sources.epcis.adapter import EpcisMesSource
 from sources.http import CallStats, SourceClient
 from sources.ports import ErpPort, MesPort, QmsPort, WmsPort
 from sources.resilience import ResiliencePolicy
+from sources.tryton.changes import TrytonChangeFeed
+from sources.tryton.client import TrytonLogin, TrytonRpc
+from sources.tryton.erp import TrytonErp
+from sources.tryton.mes import TrytonMes
+from sources.tryton.qms import TrytonQms
+from sources.tryton.wms import TrytonWms
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,17 +56,29 @@ class AdapterInputs:
         )
 
 
+def tryton_rpc(a: AdapterInputs) -> TrytonRpc:
+    """JSON-RPC to the system's Tryton, as its user, over the shared client base."""
+    t = a.settings.tryton
+    login = TrytonLogin(t.database or "", t.login, t.password or "")  # load_settings requires both with kind tryton
+    return TrytonRpc(a.client(), login)
+
+
 ERP_ADAPTERS: dict[str, Callable[[AdapterInputs], ErpPort]] = {
     "contract": lambda a: ErpSource(a.client(), cache_ttl=a.settings.cache_ttl),
+    "tryton": lambda a: TrytonErp(tryton_rpc(a), cache_ttl=a.settings.cache_ttl),
 }
 QMS_ADAPTERS: dict[str, Callable[[AdapterInputs], QmsPort]] = {
     "contract": lambda a: QmsSource(a.client()),
+    "tryton": lambda a: TrytonQms(tryton_rpc(a)),
 }
 MES_ADAPTERS: dict[str, Callable[[AdapterInputs], MesPort]] = {
     "contract": lambda a: MesSource(a.client(), cache_ttl=a.settings.cache_ttl),
+    "epcis": lambda a: EpcisMesSource(a.client(), cache_ttl=a.settings.cache_ttl),
+    "tryton": lambda a: TrytonMes(tryton_rpc(a), cache_ttl=a.settings.cache_ttl),
 }
 WMS_ADAPTERS: dict[str, Callable[[AdapterInputs], WmsPort]] = {
     "contract": lambda a: WmsSource(a.client()),
+    "tryton": lambda a: TrytonWms(tryton_rpc(a), quarantine_code=a.settings.tryton.quarantine),
 }
 
 
@@ -78,3 +99,30 @@ def open_sources(
         mes=MES_ADAPTERS[settings.sources["mes"].kind](inputs("mes")),
         wms=WMS_ADAPTERS[settings.sources["wms"].kind](inputs("wms")),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Polled:
+    """A change feed, the systems whose events it gives, and how often to read it."""
+
+    feed: ChangeFeed
+    systems: tuple[str, ...]
+    every: float
+
+
+def change_feeds(
+    settings: Settings, memory: Memory, on_call: Callable[[CallStats], None] | None = None
+) -> list[Polled]:
+    """One feed per Tryton database that systems of kind ``tryton`` read (they send no webhooks)."""
+    by_database: dict[tuple[str, str], list[str]] = {}
+    for system in SOURCES:
+        source = settings.sources[system]
+        if source.kind == "tryton":
+            by_database.setdefault((source.url, source.tryton.database or ""), []).append(system)
+    feeds = []
+    for (_, database), systems in by_database.items():
+        first = AdapterInputs(systems[0], settings.sources[systems[0]], settings.resilience, None, on_call)
+        name = "tryton" if len(by_database) == 1 else f"tryton-{database}"
+        feed = TrytonChangeFeed(tryton_rpc(first), memory, name=name)
+        feeds.append(Polled(feed, tuple(systems), settings.sources[systems[0]].tryton.poll_seconds))
+    return feeds

@@ -14,18 +14,21 @@ from starlette.middleware import Middleware
 from starlette.responses import JSONResponse
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
-from strawberry.extensions import DisableIntrospection, ParserCache, ValidationCache
+from strawberry.extensions import DisableIntrospection, ParserCache
 
 from api.auth import Authenticator, AuthMiddleware
 from api.authz import Authorization
 from api.bodylimit import BodyLimitMiddleware
 from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
-from api.errors import ErrorPolicy, FreshLoaders
+from api.errors import ErrorPolicy, FreshLoaders, HideSuggestions
+from api.exports import export_route
+from api.graphiql import graphiql_route
 from api.graphql import GraphQLView
 from api.health import healthz, readyz_route
 from api.limits import limit_extensions
 from api.metrics import Metrics, OperationMetrics
+from api.ops import OpsAccess
 from api.ratelimit import RateLimitMiddleware
 from api.services import Services, ServicesRef, open_services
 from api.settings import LimitSettings, Settings
@@ -102,14 +105,17 @@ def _observers(settings: Settings, metrics: Metrics) -> tuple[list[ExtensionFact
 
 
 def _routes(settings: Settings, running: ServicesRef, graphql: ASGIApp, metrics: Metrics) -> list[BaseRoute]:
+    ops = OpsAccess(settings.ops)
     return [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         webhook_route(settings.webhooks, lambda: running.current),
-        readyz_route(lambda: running.current.probes if running.current else None),
-        Route("/metrics", metrics.endpoint),
+        readyz_route(lambda: running.current.probes if running.current else None, ops),
+        Route("/metrics", ops.protect(metrics.endpoint)),
+        export_route(lambda: running.current),
         dashboard_route(),
+        *([graphiql_route()] if settings.graphiql and settings.mode != "production" else []),
     ]
 
 
@@ -158,14 +164,13 @@ def build_graphql_schema(
         Authorization,
     ]
     if production:
-        guards.append(DisableIntrospection)
+        guards += [DisableIntrospection, HideSuggestions]
     if trusted_documents is not None:
         documents = trusted_documents
         guards.insert(0, lambda: TrustedDocuments(documents=documents))
     return build_schema(
         extensions=[
             lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
             *guards,
             FreshLoaders,
             ErrorPolicy,

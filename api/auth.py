@@ -117,24 +117,35 @@ class Authenticator:
             raise AuthError("the token is not valid yet") from None
         except (jwt.InvalidAudienceError, jwt.InvalidIssuerError):
             raise AuthError("the token was not issued for this gateway") from None
-        except (jwt.PyJWTError, ValueError, KeyError):
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError, AttributeError):
+            # whatever the token holds, a client's token is never a server error
             raise AuthError("the token is not valid") from None
         return Principal(str(claims["sub"]), _roles(claims.get(self.settings.roles_claim)), True)
 
     async def _key_for(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
+        """The key for a token and the one algorithm it is verified with: the algorithm the key is for, never one
+        the token names for a key of another kind (an RS256 header over an EC key)."""
         algorithm = header.get("alg")
         if algorithm == "HS256" and self.settings.hs256_secret:
             return self.settings.hs256_secret, ["HS256"]
         if algorithm in ASYMMETRIC:
             kid = header.get("kid")
+            if kid is not None and not isinstance(kid, str):
+                raise jwt.InvalidTokenError("kid must be a string")
             if self._jwks is not None:
                 keys = [k for k in self._jwks.keys if kid is None or k.key_id == kid]
                 if keys:
-                    return keys[0].key, ASYMMETRIC
+                    return _for_algorithm(keys[0], algorithm)
             if self._jwks_client is not None and kid is not None:
                 signing_key = await asyncio.to_thread(self._jwks_client.get_signing_key, kid)
-                return signing_key.key, ASYMMETRIC
+                return _for_algorithm(signing_key, algorithm)
         raise jwt.InvalidTokenError("no key for this token")
+
+
+def _for_algorithm(key: jwt.PyJWK, algorithm: str) -> tuple[Any, list[str]]:
+    if key.algorithm_name != algorithm:
+        raise jwt.InvalidTokenError(f"the key is for {key.algorithm_name}, not {algorithm}")
+    return key.key, [algorithm]
 
 
 def _roles(claim: Any) -> frozenset[str]:

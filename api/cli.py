@@ -1,4 +1,4 @@
-"""The ``lotgraph`` command: serve, plant, demo, export-schema."""
+"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, import-epcis, export-trace."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ import argparse
 import logging
 import os
 import secrets
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from api.auth import ROLES, demo_secret, mint
+from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
 from api.servers import Listener, bind, bind_workers, cores, run, run_workers
 from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
@@ -63,8 +65,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = commands.add_parser("settings", help="list every setting (LOTGRAPH_… variables, TOML keys, defaults)")
     listing.add_argument("--markdown", action="store_true", help="as the tables of docs/configuration.md")
 
+    traces = trace_commands(commands)
     args = parser.parse_args(argv)
     try:
+        if args.command in traces:
+            return traces[args.command](args)
         if args.command == "serve":
             return _serve(args)
         if args.command == "plant":
@@ -92,6 +97,9 @@ def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
     demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
     demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
+    demo.add_argument("--tryton", action="store_true", help="serve all four systems from a real Tryton instead")
+    demo.add_argument("--tryton-port", type=int, default=8200, help="port of Tryton (with --tryton)")
+    demo.add_argument("--tryton-lots", type=int, default=300, help="lots of Tryton's data set (with --tryton)")
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -133,7 +141,23 @@ def _listening(settings: Settings, port: int, workers: int) -> None:
         )
 
 
+def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
+    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides``."""
+    overrides = {**overrides, "data_dir": str(args.data_dir / "gateway")}
+    overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
+    settings = load_settings(os.environ, None, **overrides)
+    configure_logging(settings.log_level, "text")
+    return settings
+
+
 def _demo(args: argparse.Namespace) -> int:
+    if args.tryton:
+        from api.demo_tryton import run_demo
+
+        def tryton_line(url: str, database: str) -> str:
+            return f"Tryton 8.2:                      {url}  (database {database}, user admin, password admin)"
+
+        return run_demo(args, lambda overrides: _demo_settings(args, overrides), tryton_line, _banner)
     from api.app import create_app
     from plant.activity import MAX_RATE, Protected, WithActivity
     from plant.app import create_plant_app, ensure_data
@@ -147,14 +171,14 @@ def _demo(args: argparse.Namespace) -> int:
     plant_url = f"http://{args.host}:{plant_sock.getsockname()[1]}"
     gateway_url = f"http://{args.host}:{gateway_sock.getsockname()[1]}"
     overrides: dict[str, Any] = {f"sources.{name}.url": f"{plant_url}/{name}" for name in SOURCES}
-    overrides["data_dir"] = str(args.data_dir / "gateway")
     webhook_secret = secrets.token_urlsafe(32)  # plant → gateway webhooks, signed with a secret of this run
     overrides.update({f"webhooks.{name}.secret": webhook_secret for name in SOURCES})
-    overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
-    settings = load_settings(os.environ, None, **overrides)
-    configure_logging(settings.log_level, "text")
+    settings = _demo_settings(args, overrides)
     manifest = ensure_data(args.data_dir / "plant", args.seed, args.lots)
-    print(_banner(gateway_url, plant_url, settings, manifest), flush=True)
+    upstream = (
+        f"reference plant:                 {plant_url}/{{erp,qms,mes,wms}}  (manifest: {plant_url}/admin/manifest)"
+    )
+    print(_banner(gateway_url, upstream, settings, manifest), flush=True)
     webhooks = WebhookTarget.shared(gateway_url, webhook_secret)
     plant_app: Any = create_plant_app(args.data_dir / "plant", webhooks=webhooks)
     if args.activity:
@@ -165,32 +189,37 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(gateway_url: str, plant_url: str, settings: Settings, manifest: dict[str, Any]) -> str:
+def _banner(gateway_url: str, upstream: str, settings: Settings, manifest: dict[str, Any]) -> str:
     demo = manifest.get("demo", {})
-    dashboard = f"{gateway_url}/dashboard/"
-    if settings.auth.mode != "none":  # the link signs the browser tab in as a viewer (the fragment stays local)
-        secret, hours = settings.auth.hs256_secret or "", DEMO_TOKEN_HOURS
-        viewer = mint(secret, "demo-dashboard", ["viewer"], ttl_seconds=hours * 3600)
-        dashboard += f"#token={viewer}"
+    secret, authenticated = settings.auth.hs256_secret or "", settings.auth.mode != "none"
+
+    def token(subject: str, roles: list[str]) -> str:
+        return mint(secret, subject, roles, ttl_seconds=DEMO_TOKEN_HOURS * 3600)
+
+    # The links sign the browser tab in (the fragment stays in the browser): the dashboard as a viewer, GraphiQL
+    # with the roles the README's examples need (shipping and quality).
+    dashboard, graphiql = f"{gateway_url}/dashboard/", f"{gateway_url}/graphql"
+    if authenticated:
+        dashboard += f"#token={token('demo-dashboard', ['viewer'])}"
+        graphiql += f"#token={token('demo-graphiql', ['shipping', 'quality'])}"
     lines = [
         "lotgraph demo",
         f"  dashboard (in a browser):        {dashboard}",
-        f"  GraphQL (GraphiQL in a browser): {gateway_url}/graphql",
-        f"  reference plant:                 {plant_url}/{{erp,qms,mes,wms}}  (manifest: {plant_url}/admin/manifest)",
+        f"  GraphQL (GraphiQL in a browser): {graphiql}",
+        f"  {upstream}",
         f"  data:                            {settings.data_dir.parent}",
         "  ids to try:",
     ]
     lines += [f"    {key}: {value}" for key, value in demo.items()]
-    if settings.auth.mode == "none":
+    order_id = demo.get("order") or next(iter(manifest.get("orders", {}).get("ready", [])), "SO-100001")
+    auth = ""
+    if not authenticated:
         lines.append("  authentication: OFF (LOTGRAPH_AUTH_MODE=none)")
     else:
-        secret = settings.auth.hs256_secret or ""
-        lines.append(f"  tokens, valid {DEMO_TOKEN_HOURS} h (Authorization: Bearer <token>; more: lotgraph token):")
-        lines += [
-            f"    {role}: {mint(secret, f'demo-{role}', [role], ttl_seconds=DEMO_TOKEN_HOURS * 3600)}" for role in ROLES
-        ]
-    order_id = demo.get("order") or next(iter(manifest.get("orders", {}).get("ready", [])), "SO-100001")
-    auth = "" if settings.auth.mode == "none" else ' -H "Authorization: Bearer <admin token>"'
+        lines.append(f"  tokens, valid {DEMO_TOKEN_HOURS} h (Authorization: Bearer <token>):")
+        lines += [f"    {role}: {token(f'demo-{role}', [role])}" for role in ROLES]
+        lines.append(f"  more tokens: {_token_command(settings.data_dir.parent)} --role quality --sub alice")
+        auth = f' -H "Authorization: Bearer {token("demo-shipping", ["shipping"])}"'
     lines += [
         "  try:",
         f'    curl -s {gateway_url}/graphql{auth} -H "Content-Type: application/json" -d '
@@ -198,6 +227,14 @@ def _banner(gateway_url: str, plant_url: str, settings: Settings, manifest: dict
         "stock { status } } } } } }\"}'",
     ]
     return "\n".join(lines)
+
+
+def _token_command(data_dir: Path) -> str:
+    """``lotgraph token`` as a command that works as printed from any directory: this installation's executable
+    (a clone's ``.venv`` is not on PATH) and the demo's data dir, both absolute."""
+    executable = Path(sys.executable).parent / "lotgraph"
+    program = str(executable) if executable.exists() else "lotgraph"
+    return shlex.join([program, "token", "--data-dir", str(data_dir.resolve())])
 
 
 def _token(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -77,6 +78,29 @@ class ErrorPolicy(SchemaExtension):
         errors = getattr(result, "errors", None)
         if result is not None and errors:
             result.errors = [classify(error) for error in errors]
+
+
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?", re.DOTALL)
+
+
+def without_suggestions(error: GraphQLError) -> GraphQLError:
+    message = SUGGESTION.sub("", error.message)
+    return error if message == error.message else _with(error, message, dict(error.extensions or {}))
+
+
+class HideSuggestions(SchemaExtension):
+    """Production mode: no "Did you mean …?" in errors (graphql-core suggests field, argument, type and enum value
+    names from the schema, which introspection being off would otherwise not reveal)."""
+
+    def on_operation(self) -> Iterator[None]:
+        try:
+            yield
+        except GraphQLError as error:
+            raise without_suggestions(error) from None
+        result = self.execution_context.result
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [without_suggestions(error) for error in errors]
 
 
 class FreshLoaders(SchemaExtension):

@@ -7,6 +7,7 @@ import json
 from datetime import timedelta
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -15,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_
 from strawberry.types.unset import UnsetType
 
 from api.auth import ANONYMOUS, AuthError, Principal
+from api.graphiql import graphiql_page
 from api.graphql_http import GraphQLOverHTTP
 from api.services import Services
 from api.settings import LimitSettings
@@ -54,12 +56,18 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
         self._apply(context, principal, None)
         return await super().on_ws_connect(context)
 
-    def decode_json(self, data: str | bytes) -> object:
-        """Bytes that are not UTF-8 are a client error (400), like any other body that is not JSON."""
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from this package (api/graphiql.py), not strawberry's page, which loads it from a CDN."""
+        return graphiql_page()
+
+    def encode_json(self, data: object) -> str:
+        """orjson: about ten times faster than the standard library on a 35 kB answer (docs/benchmarks.md). A str,
+        not bytes: strawberry sends bytes over a WebSocket as a binary frame, which GraphQL clients refuse. What
+        orjson cannot encode (an integer beyond 64 bits in a JSON scalar) goes through the standard library."""
         try:
-            return json.loads(data)
-        except UnicodeDecodeError as exc:
-            raise json.JSONDecodeError("the body is not UTF-8", "", 0) from exc
+            return orjson.dumps(data).decode()
+        except TypeError:
+            return json.dumps(data, separators=(",", ":"))
 
     def _apply(
         self, context: Context, principal: Principal, auth_error: str | None, dev_user: str | None = None

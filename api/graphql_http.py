@@ -82,6 +82,24 @@ def error_response(status: int, message: str, media_type: str, headers: dict[str
     )
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting of arrays and objects accepted in a request's JSON (variables, extensions, messages)."""
+
+
+def _nesting_exceeds(value: object, limit: int) -> bool:
+    """Whether ``value`` nests arrays and objects more than ``limit`` deep; iterative, linear in its size."""
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth >= limit:
+            return True
+        pending.extend((child, depth + 1) for child in children)
+    return False
+
+
 ContextT = TypeVar("ContextT")
 RootT = TypeVar("RootT")
 
@@ -117,6 +135,20 @@ class GraphQLOverHTTP(GraphQL[ContextT, RootT], Generic[ContextT, RootT]):
             request.state.graphql_request_error = True
             response.pop("data", None)
         return response
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON from a client (a body, a query parameter, a WebSocket message). Bytes that are not UTF-8, and values
+        nested deeper than ``MAX_JSON_DEPTH``, are a client error like any other text that is not JSON: nothing after
+        this point need guard its recursion against a client's nesting."""
+        try:
+            value = json.loads(data)
+        except UnicodeDecodeError as exc:
+            raise json.JSONDecodeError("the body is not UTF-8", "", 0) from exc
+        except RecursionError:
+            raise json.JSONDecodeError("the JSON is nested too deeply", "", 0) from None
+        if _nesting_exceeds(value, MAX_JSON_DEPTH):
+            raise json.JSONDecodeError(f"the JSON is nested more than {MAX_JSON_DEPTH} deep", "", 0)
+        return value
 
     def parse_json(self, data: str | bytes) -> Any:
         """A body (or a ``variables``/``extensions`` parameter) must be a JSON object (a list: a batch)."""

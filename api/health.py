@@ -18,6 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from api.ops import OpsAccess
 from sources.bundle import Sources
 from sources.errors import SourceError
 
@@ -68,14 +69,17 @@ async def healthz(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-def readyz_route(probes: Callable[[], Probes | None]) -> Route:
-    """``/readyz`` over the probes of the running services (``probes()`` is None while the replica starts)."""
+def readyz_route(probes: Callable[[], Probes | None], access: OpsAccess) -> Route:
+    """``/readyz`` over the probes of the running services (``probes()`` is None while the replica starts). Its
+    status code and status are for everyone; the checks, which name upstream errors, for those ``access`` allows."""
 
-    async def readyz(_: Request) -> Response:
+    async def readyz(request: Request) -> Response:
         running = probes()
         if running is None:
             return JSONResponse({"status": "starting", "checks": {}}, status_code=503)
         ready, body = await running.report()
+        if not access.allows(request):
+            body = {"status": body["status"]}
         return JSONResponse(body, status_code=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
     return Route("/readyz", readyz)

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, each carrying the correlation id of the work it is about."""
+"""Structured logs: one JSON object per line, each carrying the correlation id (and the W3C trace id) of the work it
+is about."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from sources.correlation import current_correlation_id
+from sources.correlation import current_correlation_id, current_trace_context
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
 
@@ -24,6 +25,9 @@ class JsonFormatter(logging.Formatter):
         correlation_id = getattr(record, "correlation_id", None) or current_correlation_id()
         if correlation_id:
             entry["correlation_id"] = correlation_id
+        trace = current_trace_context()
+        if trace is not None:
+            entry["trace_id"] = trace.trace_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and key != "correlation_id":
                 entry[key] = value

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 import httpx
 import redis.asyncio as aioredis
 
-from api.adapters import open_sources
+from api.adapters import change_feeds, open_sources
 from api.auth import Authenticator
 from api.figures import watch_holds, watch_readiness, watch_store
 from api.health import Probes
@@ -26,11 +26,13 @@ from api.ratelimit import Buckets, MemoryBuckets, RedisBuckets
 from api.settings import Settings
 from resolvers.config import ResolverConfig
 from resolvers.events.cache_invalidation import keep_caches_fresh
+from resolvers.events.polling import run_poller
 from resolvers.holds.policy import HoldPolicy
 from resolvers.holds.worker import PendingActionWorker
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
 from sources.bus.sqlite import SqliteBus
+from sources.changes import SqliteMemory
 from sources.deadletters import DeadLetterStore, RedisDeadLetters, SqliteDeadLetters
 from sources.http import CallStats
 from sources.ports import EventBus
@@ -89,6 +91,7 @@ async def open_services(
         bus = await _opened(stack, build_bus(settings))
         dead_letters = await _opened(stack, build_dead_letters(settings))
         _run(stack, keep_caches_fresh(bus, sources), "lotgraph-cache-invalidation")
+        _poll_changes(stack, settings, sources, bus, on_call)
         store = await _opened(stack, build_store(settings))
         redis = _redis_client(settings)
         if redis is not None:
@@ -140,6 +143,23 @@ def _run(stack: contextlib.AsyncExitStack, work: Coroutine[Any, Any, None], name
             await task
 
     stack.push_async_callback(stop)
+
+
+def _poll_changes(
+    stack: contextlib.AsyncExitStack,
+    settings: Settings,
+    sources: Sources,
+    bus: EventBus,
+    on_call: Callable[[CallStats], None] | None,
+) -> None:
+    """Pollers for the systems that send no webhooks (Tryton), their watermarks kept under the data directory."""
+    if all(source.kind != "tryton" for source in settings.sources.values()):
+        return
+    memory = SqliteMemory(settings.data_dir / "tryton-poll.db")
+    for polled in change_feeds(settings, memory, on_call):
+        stack.push_async_callback(polled.feed.aclose)
+        work = run_poller(polled.feed, polled.systems, sources, bus, memory, every=polled.every)
+        _run(stack, work, f"lotgraph-poll-{polled.feed.name}")
 
 
 def _watch(stack: contextlib.AsyncExitStack, services: Services) -> None:

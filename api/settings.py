@@ -16,6 +16,7 @@ from typing import Any
 
 from api import settings_tree as parse
 from api.auth import AuthSettings
+from api.ops import OpsSettings
 from api.settings_tree import Leaf, build, leaves, markdown
 from api.trusted import load_documents
 from resolvers.config import ResolverConfig
@@ -23,7 +24,7 @@ from resolvers.holds.policy import HoldPolicy
 from sources.resilience import ResiliencePolicy
 
 SOURCES = ("erp", "qms", "mes", "wms")
-ADAPTER_KINDS = ("contract",)
+ADAPTER_KINDS = ("contract", "tryton")
 """Kinds of source adapter (api/adapters.py registers a factory per kind and system)."""
 
 
@@ -44,14 +45,29 @@ def node(default_factory: Any = None, **meta: Any) -> Any:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TrytonSettings:
+    """How a system of kind ``tryton`` reaches its Tryton (docs/sources.md, "Connecting Tryton")."""
+
+    database: str | None = setting(None, "with kind `tryton`: the Tryton database (required then)")
+    login: str = setting("admin", "with kind `tryton`: the Tryton user lotgraph logs in as")
+    password: str | None = setting(None, "with kind `tryton`: that user's password (required then)")
+    quarantine: str = setting("QUA", "with kind `tryton`: code of the stock location blocked stock is moved into")
+    poll_seconds: float = setting(
+        5.0, "with kind `tryton`: seconds between two reads of Tryton's changed records", parse=parse.seconds
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SourceSettings:
     url: str = field(metadata={"help": "base URL of the {system}", "parse": parse.url, "required": True})
     timeout: float = setting(2.0, "deadline of one {system} call, in seconds (over 0, at most 600)")
     kind: str = setting(
         "contract",
-        "adapter of the {system}: `contract` (it speaks lotgraph's source contracts, see [sources](sources.md))",
+        "adapter of the {system}: `contract` (it speaks lotgraph's source contracts, see [sources](sources.md)) or"
+        " `tryton` (a Tryton 8.2 over its JSON-RPC, see [Connecting Tryton](sources.md#connecting-tryton))",
         choices=ADAPTER_KINDS,
     )
+    tryton: TrytonSettings = node(TrytonSettings)
     cache_ttl: float = 0.0
     """Seconds reference data stays cached in process; never for the QMS and the WMS (see ``ErpSettings``)."""
 
@@ -63,6 +79,14 @@ class ErpSettings(SourceSettings):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MesSettings(SourceSettings):
+    kind: str = setting(
+        "contract",
+        "adapter of the MES: `contract` (it speaks lotgraph's source contracts, see [sources](sources.md)), "
+        "`tryton` (a Tryton 8.2 over its JSON-RPC, see [Connecting Tryton](sources.md#connecting-tryton)), or "
+        "`epcis`: an EPCIS 2.0 repository's REST query interface (`GET /events`) at the URL, see "
+        "[traceability](traceability.md)",
+        choices=(*ADAPTER_KINDS, "epcis"),
+    )
     cache_ttl: float = setting(60.0, "seconds lot master records stay cached in process (0: off)", parse=parse.ttl)
 
 
@@ -235,7 +259,7 @@ class Settings:
     sources: SourcesSettings = node(env="")
     mode: str = setting(
         "development",
-        "production turns off introspection and the GraphiQL IDE",
+        'production turns off introspection, the GraphiQL IDE and "Did you mean …?" suggestions in errors',
         choices=("development", "production"),
         section="security",
     )
@@ -248,6 +272,7 @@ class Settings:
     auth: AuthSettings = node(section="security", default_factory=AuthSettings)
     limits: LimitSettings = node(section="security", default_factory=LimitSettings)
     resilience: ResiliencePolicy = node(section="security", default_factory=ResiliencePolicy)
+    ops: OpsSettings = node(section="security", default_factory=OpsSettings)
 
 
 LEAVES: tuple[Leaf, ...] = leaves(Settings)
@@ -286,6 +311,13 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
 
 def _check(settings: Settings) -> None:
     """What no single setting can say: the ones that need each other."""
+    for system in SOURCES:
+        tryton = settings.sources[system].tryton
+        if settings.sources[system].kind == "tryton":
+            for name in ("database", "password"):
+                if not getattr(tryton, name):
+                    env = f"LOTGRAPH_{system.upper()}_TRYTON_{name.upper()}"
+                    raise SettingsError(f"{env}: missing (needed because LOTGRAPH_{system.upper()}_KIND is tryton)")
     for key in ("store", "bus"):
         if getattr(settings, key) == "redis" and not settings.redis_url:
             raise SettingsError(f"LOTGRAPH_REDIS_URL: missing (needed because {key} is redis)")

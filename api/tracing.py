@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 
 from opentelemetry import context as otel_context
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, Status, StatusCode
+from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, Status, StatusCode, TraceFlags
 from strawberry.extensions import SchemaExtension
 
-from sources.correlation import current_correlation_id
+from sources.correlation import current_correlation_id, current_trace_context
 from sources.http import CallStats
 
 CORRELATION_ATTRIBUTE = "lotgraph.correlation_id"
@@ -82,6 +82,20 @@ def observe_both(
     return on_call
 
 
+def _callers_trace() -> otel_context.Context | None:
+    """The caller's W3C trace (its ``traceparent``) as the operation span's parent, so the span joins that trace."""
+    caller = current_trace_context()
+    if caller is None or caller.parent_id is None:
+        return None
+    parent = SpanContext(
+        trace_id=int(caller.trace_id, 16),
+        span_id=int(caller.parent_id, 16),
+        is_remote=True,
+        trace_flags=TraceFlags(int(caller.flags, 16)),
+    )
+    return trace.set_span_in_context(NonRecordingSpan(parent))
+
+
 class OperationSpan(SchemaExtension):
     def __init__(self, tracer: trace.Tracer) -> None:
         super().__init__()
@@ -90,6 +104,7 @@ class OperationSpan(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         span = self.tracer.start_span(
             "graphql.operation",
+            context=_callers_trace(),
             kind=SpanKind.SERVER,
             attributes={CORRELATION_ATTRIBUTE: current_correlation_id() or ""},
         )

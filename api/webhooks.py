@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -49,6 +50,8 @@ TIMESTAMP = "webhook-timestamp"
 SIGNATURE = "webhook-signature"
 DELIVERY = "webhook-id"
 MAX_BODY = 1 << 20
+UNIX_SECONDS = re.compile(r"[0-9]{1,12}")
+"""At most 12 ASCII digits (the year 33658): longer numbers overflow a float and are no timestamp anyway."""
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -77,13 +80,13 @@ def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | Non
         if secret is None:
             return _refuse(404, "UNKNOWN_SOURCE", f"no webhooks are accepted from {source!r}")
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
             return _refuse(413, "REQUEST_TOO_LARGE", f"at most {MAX_BODY} bytes")
         body = await request.body()
         if len(body) > MAX_BODY:
             return _refuse(413, "REQUEST_TOO_LARGE", f"at most {MAX_BODY} bytes")
         timestamp = request.headers.get(TIMESTAMP, "")
-        if not timestamp.isdigit():
+        if UNIX_SECONDS.fullmatch(timestamp) is None:
             return _refuse(401, "BAD_TIMESTAMP", f"{TIMESTAMP} must be Unix seconds")
         if abs(time.time() - int(timestamp)) > settings.tolerance:
             return _refuse(401, "STALE_TIMESTAMP", f"{TIMESTAMP} is more than {settings.tolerance:g} s off")

@@ -1,4 +1,5 @@
-"""The admin API of every system: fault knobs and request counters (never faulted, never counted)."""
+"""The admin API of every system: fault knobs, request counters and the request log (never faulted, never
+counted)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def admin_routes(knobs: Knobs) -> list[Route]:
     async def get_stats(request: Request) -> Response:
         return ok(knobs.stats.as_dict())
 
+    async def get_requests(request: Request) -> Response:
+        return ok({"items": list(knobs.stats.log)})
+
     async def reset_stats(request: Request) -> Response:
         knobs.stats.reset()
         return ok(knobs.stats.as_dict())
@@ -38,4 +42,5 @@ def admin_routes(knobs: Knobs) -> list[Route]:
         Route("/admin/faults", put_faults, methods=["PUT"]),
         Route("/admin/stats", get_stats, methods=["GET"]),
         Route("/admin/stats/reset", reset_stats, methods=["POST"]),
+        Route("/admin/requests", get_requests, methods=["GET"]),
     ]

@@ -2,13 +2,16 @@
 
 Every non-admin request is counted under ``"<METHOD> <route template>"``, then the configured faults
 apply in order: latency, outage (503), random errors (500), garbage (a 200 whose body is not JSON, for
-reads). Admin routes are never counted or faulted. The request's ``X-Correlation-ID`` is echoed.
+reads). Admin routes are never counted or faulted. The request's ``X-Correlation-ID`` is echoed. The trace headers
+of the last requests (correlation id, W3C ``traceparent`` and ``tracestate``) are kept, as a system's request log
+would: ``GET /admin/requests``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -20,6 +23,8 @@ from plant.http import bad_request, error_response
 
 GARBAGE = b'{"items": [{"id": "\x00<html>502 Bad Gateway</html>'
 READ_METHODS = ("GET", "HEAD")
+LOGGED_HEADERS = (b"x-correlation-id", b"traceparent", b"tracestate")
+LOG_SIZE = 200
 
 
 @dataclass
@@ -58,12 +63,16 @@ class Faults:
 @dataclass
 class Stats:
     requests: dict[str, int] = field(default_factory=dict)
+    log: deque[dict[str, str | None]] = field(default_factory=lambda: deque(maxlen=LOG_SIZE))
 
-    def count(self, key: str) -> None:
+    def count(self, key: str, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
         self.requests[key] = self.requests.get(key, 0) + 1
+        logged = {name.decode(): value.decode("latin-1") for name, value in headers if name in LOGGED_HEADERS}
+        self.log.append({"route": key, **{name.decode(): logged.get(name.decode()) for name in LOGGED_HEADERS}})
 
     def reset(self) -> None:
         self.requests.clear()
+        self.log.clear()
 
     def as_dict(self) -> dict[str, Any]:
         return {"total": sum(self.requests.values()), "requests": dict(sorted(self.requests.items()))}
@@ -107,7 +116,7 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         method = scope["method"]
-        self.knobs.stats.count(f"{method} {template}")
+        self.knobs.stats.count(f"{method} {template}", scope["headers"])
         faults = self.knobs.faults
         if faults.latency_ms > 0:
             await asyncio.sleep(faults.latency_ms / 1000)

@@ -11,6 +11,8 @@ from starlette.routing import Route
 
 from plant import mes_spec
 from plant.db import Database, Row, placeholders
+from plant.epcis import EpcisQuery
+from plant.epcis_events import gtin_of_product
 from plant.http import Record, batch, json_object, ok, one_id_list, opt_enum, opt_str
 from plant.reads import Resource, each
 from plant.search import PAGE_FIELDS, Where, page_of, search
@@ -19,11 +21,12 @@ from plant.tables import MES
 
 KINDS = ("RAW", "INTERMEDIATE", "FINISHED")
 LOT_FIELDS = ["id", "product_id", "kind", "quantity", "uom", "produced_at", "plant", "work_order_id", "supplier"]
+"""A lot as the MES answers it, with ``gtin`` besides (``plant.epcis_events.gtin_of_product``)."""
 EDGE_FIELDS = ["input_lot_id", "output_lot_id", "quantity", "uom", "work_order_id", "occurred_at"]
 
 
 def lot(row: Row) -> Record:
-    return {name: row[name] for name in LOT_FIELDS}
+    return {**{name: row[name] for name in LOT_FIELDS}, "gtin": gtin_of_product(row["product_id"])}
 
 
 def edge(row: Row) -> Record:
@@ -71,4 +74,4 @@ class Mes:
 
 def create_app(db_path: Path) -> Starlette:
     db = Database(db_path, MES)
-    return system_app("mes", db, Mes(db).routes(), mes_spec.build())
+    return system_app("mes", db, [*Mes(db).routes(), *EpcisQuery(db).routes()], mes_spec.build())

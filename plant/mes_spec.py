@@ -22,15 +22,16 @@ def build() -> dict[str, Any]:
                 "plant": STRING,
                 "work_order_id": nullable(STRING),
                 "supplier": nullable(STRING),
+                "gtin": {**nullable(STRING), "description": "GTIN-14 of the product; the lot id is its GS1 lot number"},
             }
         ),
         "GenealogyEdge": obj(
             {
                 "input_lot_id": STRING,
                 "output_lot_id": STRING,
-                "quantity": {**NUMBER, "description": "quantity of the input consumed"},
-                "uom": STRING,
-                "work_order_id": STRING,
+                "quantity": {**nullable(NUMBER), "description": "quantity of the input consumed, if recorded"},
+                "uom": nullable(STRING),
+                "work_order_id": nullable(STRING),
                 "occurred_at": DATETIME,
             }
         ),
@@ -53,4 +54,40 @@ def build() -> dict[str, Any]:
         ],
         "genealogy edges, one level (missing is always empty)",
     )
+    spec.paths["/epcis/events"] = {"get": _epcis_events()}
     return spec.build()
+
+
+EPCIS_PARAMETERS = {
+    "eventType": "event types, e.g. TransformationEvent",
+    "MATCH_inputEPCClass": "EPC classes (URN or Digital Link) among a TransformationEvent's inputs",
+    "MATCH_outputEPCClass": "EPC classes among a TransformationEvent's outputs",
+    "MATCH_anyEPCClass": "EPC classes anywhere in the event",
+    "MATCH_epcClass": "as MATCH_anyEPCClass",
+    "MATCH_epc": "EPCs (instances, containers) anywhere in the event",
+    "EQ_bizStep": "business steps (CBV short name or URI)",
+    "GE_eventTime": "events at or after this time",
+    "LT_eventTime": "events before this time",
+    "EQ_ILMD_cbvmda:lotNumber": "lot numbers (the events that made those lots)",
+    "perPage": "events per page (1-10000, 1000 by default)",
+    "nextPageToken": "the page to read, from the Link header of the previous one",
+}
+
+
+def _epcis_events() -> dict[str, Any]:
+    return {
+        "summary": "EPCIS 2.0 events (REST query interface) over the lots and genealogy, and imported custody events",
+        "operationId": "getEpcisEvents",
+        "tags": ["epcis"],
+        "parameters": [
+            {"name": name, "in": "query", "required": False, "schema": STRING, "description": text}
+            for name, text in EPCIS_PARAMETERS.items()
+        ],
+        "responses": {
+            "200": {
+                "description": 'an EPCISQueryDocument; a Link header (rel="next") when more pages follow',
+                "content": {"application/ld+json": {"schema": {"type": "object"}}},
+            },
+            "400": {"description": "an unknown or malformed query parameter (QueryParameterException)"},
+        },
+    }

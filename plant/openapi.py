@@ -222,6 +222,15 @@ class Spec:
                 "responses": {"200": _json(ref("Stats"), "counters")},
             }
         }
+        logged = obj({name: nullable(STRING) for name in ("route", "x-correlation-id", "traceparent", "tracestate")})
+        self.paths["/admin/requests"] = {
+            "get": {
+                "summary": "the last requests counted, oldest first, with their trace headers",
+                "operationId": "getRequests",
+                "tags": ["admin"],
+                "responses": {"200": _json(obj({"items": array(logged)}), "request log")},
+            }
+        }
         self.paths["/openapi.json"] = {
             "get": {
                 "summary": "this document",

@@ -98,10 +98,14 @@ CREATE INDEX IF NOT EXISTS lots_product ON lots (product_id, id);
 CREATE INDEX IF NOT EXISTS lots_kind ON lots (kind, id);
 CREATE INDEX IF NOT EXISTS lots_plant ON lots (plant, id);
 CREATE TABLE IF NOT EXISTS genealogy (
-    input_lot_id TEXT NOT NULL, output_lot_id TEXT NOT NULL, quantity REAL NOT NULL, uom TEXT NOT NULL,
-    work_order_id TEXT NOT NULL, occurred_at TEXT NOT NULL, PRIMARY KEY (input_lot_id, output_lot_id)
+    input_lot_id TEXT NOT NULL, output_lot_id TEXT NOT NULL, quantity REAL, uom TEXT,
+    work_order_id TEXT, occurred_at TEXT NOT NULL, PRIMARY KEY (input_lot_id, output_lot_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS genealogy_output ON genealogy (output_lot_id);
+CREATE TABLE IF NOT EXISTS epcis_events (event_id TEXT PRIMARY KEY, event_time TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS epcis_event_lots (
+    lot_id TEXT NOT NULL, event_id TEXT NOT NULL, PRIMARY KEY (lot_id, event_id)
+) WITHOUT ROWID;
 """
 )
 

@@ -46,3 +46,19 @@ class ResolverConfig:
             "key": "genealogy.time_budget",
         },
     )
+    gs1_company_prefix_length: int = field(
+        default=7,
+        metadata={
+            "help": "digits of the GS1 company prefix in the GTINs of the lots (6 to 12), to spell `Lot.epcClass` "
+            "(a GTIN alone does not say where its prefix ends); see [traceability](traceability.md)",
+            "key": "gs1.company_prefix_length",
+            "range": (6, 12),
+        },
+    )
+    gs1_resolver: str = field(
+        default="https://id.gs1.org",
+        metadata={"help": "the resolver host `Lot.digitalLink` names", "key": "gs1.resolver"},
+    )
+    planner: bool = True
+    """Plan the upstream fetches of an operation before executing it (off: every field awaits its loader; the
+    planner's tests compare both). Not a setting."""

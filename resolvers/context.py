@@ -33,6 +33,18 @@ class Services(Protocol):
     def dead_letters(self) -> DeadLetterStore | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingServices:
+    """Services for a process that only reads the systems (a command, a test): no bus, store or dead letters."""
+
+    sources: Sources
+    config: ResolverConfig = field(default_factory=ResolverConfig)
+    holds: HoldPolicy = field(default_factory=HoldPolicy)
+    bus: EventBus | None = None
+    store: Store | None = None
+    dead_letters: DeadLetterStore | None = None
+
+
 @dataclass(slots=True)
 class Context:
     services: Services

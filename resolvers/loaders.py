@@ -37,10 +37,19 @@ class Loader(Generic[V]):
 
     def __init__(self, fetch: Callable[[list[str]], Awaitable[Mapping[str, V]]], default: V) -> None:
         async def batch(keys: list[str]) -> list[V]:
-            found = await fetch(keys)
+            try:
+                found = await fetch(keys)
+            except Exception as exc:
+                # aiodataloader forgets failed keys; remember the failure, so that a field read from the
+                # operation's store answers it at once (the same error, no second call).
+                self._failed.update(dict.fromkeys(keys, exc))
+                raise
+            for key in keys:
+                self._failed.pop(key, None)  # answered since
             return [found.get(key, default) for key in keys]
 
         self._futures: dict[str, asyncio.Future[V]] = {}
+        self._failed: dict[str, Exception] = {}
         self._loader = DataLoader(batch_load_fn=batch, cache_map=self._futures)
 
     def peek(self, key: str) -> tuple[bool, V | None]:
@@ -50,6 +59,13 @@ class Loader(Generic[V]):
         if future is None or not future.done() or future.cancelled() or future.exception() is not None:
             return False, None
         return True, future.result()
+
+    def settled(self, key: str) -> tuple[bool, V | None]:
+        """Like ``peek``, but a key whose batch failed in this operation raises that failure."""
+        failure = self._failed.get(key)
+        if failure is not None:
+            raise failure
+        return self.peek(key)
 
     async def load(self, key: str) -> V:
         value: V = await self._loader.load(key)
@@ -75,6 +91,8 @@ class Loaders:
     def __init__(self, sources: Sources, config: ResolverConfig | None = None) -> None:
         self.sources = sources
         self.config = config or ResolverConfig()
+        self.fallbacks = 0
+        """Field reads the plan did not cover, answered by awaiting a loader (counted for the tests)."""
         self._added: dict[LoaderKind[Any], Loader[Any]] = {}
 
     def of(self, kind: LoaderKind[V]) -> Loader[V]:

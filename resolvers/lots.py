@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
+from sources import gs1
 from sources.errors import SourceError
 from sources.records import Disposition, Lot, LotKind, Page
 
@@ -32,6 +33,31 @@ class LotFilter:
     kind: LotKind | None = None
 
 
+def lot_id_of(name: str) -> str:
+    """The lot id a lot argument spells: plant id, EPC class URN or GS1 Digital Link (``sources.gs1``)."""
+    try:
+        return gs1.lot_id_of(name)
+    except gs1.IdentifierError as exc:
+        raise InputError(str(exc)) from None
+
+
+def epc_class(lot_id: str, gtin: str | None, company_prefix_length: int) -> str | None:
+    """The lot's EPC class: its LGTIN URN when its GTIN is known, its id when that is a URI already, else None."""
+    if gtin is None and ":" not in lot_id:
+        return None
+    return gs1.epc_class_of(lot_id, gtin, company_prefix_length)
+
+
+def digital_link(lot_id: str, gtin: str | None, resolver: str) -> str | None:
+    """The lot's GS1 Digital Link URI when its GTIN is known and its id is a GS1 lot number, else None."""
+    if gtin is None:
+        return None
+    try:
+        return gs1.GS1Lot(gtin, gs1.check_lot_number(lot_id)).digital_link(resolver)
+    except gs1.IdentifierError:
+        return None
+
+
 async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
     try:
         records = await ctx.loaders.lots.load_many(ids)
@@ -41,6 +67,7 @@ async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
 
 
 async def lot(ctx: Context, lot_id: str) -> LotRef | None:
+    lot_id = lot_id_of(lot_id)
     record = await ctx.loaders.lots.load(lot_id)
     return None if record is None else LotRef(lot_id, record)
 
@@ -50,6 +77,7 @@ async def lots(
 ) -> Slice[LotRef]:
     ids_or_filter(ids, where is not None)
     if ids is not None:
+        ids = [lot_id_of(i) for i in ids]
 
         async def load_many(wanted: list[str]) -> list[LotRef | None]:
             records = await ctx.loaders.lots.load_many(wanted)

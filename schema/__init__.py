@@ -17,6 +17,7 @@ from strawberry.types import ExecutionContext
 
 from schema.dead_letters import DeadLetterMutation, DeadLetterQuery
 from schema.events import EventQuery, EventSubscription
+from schema.exports import ExportQuery
 from schema.federation import FederationSchema
 from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
@@ -33,6 +34,7 @@ QUERIES: tuple[type, ...] = (
     CatalogQuery,
     ReadinessQuery,
     GenealogyQuery,
+    ExportQuery,
     HoldQuery,
     HoldOperationsQuery,
     HealthQuery,

@@ -158,6 +158,15 @@ class EventQuery:
     async def event_log_head(self, info: Info) -> str:
         return await event_streams.log_head(info.context)
 
+    @strawberry.field(
+        description="The newest events of the log, oldest first (every type; at most 500). Show them, then subscribe "
+        '`statusEvents` with `after` set to the newest one\'s cursor (`""` when there is none): no gap, no repeat.'
+    )
+    async def recent_events(
+        self, info: Info, last: Annotated[int, strawberry.argument(description="How many, 1 to 500.")] = 100
+    ) -> list[DomainEvent]:
+        return [DomainEvent.of(event) for event in await event_streams.recent_events(info.context, last)]
+
 
 @strawberry.type
 class EventSubscription:

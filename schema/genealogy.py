@@ -18,9 +18,11 @@ from resolvers.genealogy import model as walks
 from resolvers.genealogy import recall
 from resolvers.genealogy import trace as tracing
 from resolvers.lots import LotRef
+from resolvers.traceability.trace_records import AuditReads
 from schema.enums import LotKind
 from schema.info import Info
 from schema.lot import Lot
+from schema.mass_balance import MassBalance, mass_balance_of, wants_mass_balance
 from sources import records
 
 if TYPE_CHECKING:
@@ -165,6 +167,7 @@ class Genealogy:
     summary: GenealogySummary
     trace: strawberry.Private[walks.Trace]
     lots: strawberry.Private[dict[str, Lot]]
+    audit: strawberry.Private[AuditReads | None] = None
 
     @strawberry.field(description="The root first, then level by level.")
     def nodes(self) -> list[GenealogyNode]:
@@ -174,6 +177,14 @@ class Genealogy:
     @strawberry.field(description="Every edge walked between lots of the trace.")
     def edges(self) -> list[GenealogyEdge]:
         return [GenealogyEdge.of(edge) for edge in self.trace.edges]
+
+    @strawberry.field(
+        description="Mass balance of the trace: per transformation, inputs against outputs in one unit; per lot, "
+        "produced against consumed, shipped and in stock, with what is unaccounted flagged. Reads the MES, ERP and "
+        "WMS for every lot of the trace (one batched request each); null with an error when one cannot answer."
+    )
+    async def mass_balance(self, info: Info) -> MassBalance | None:
+        return await mass_balance_of(info.context, self.trace, self.summary.refs, self.audit)
 
     @classmethod
     def of(cls, trace: walks.Trace, refs: list[LotRef]) -> Genealogy:
@@ -257,8 +268,12 @@ class GenealogyQuery:
         max_depth: Annotated[int | None, strawberry.argument(description=DEPTH_HELP)] = 10,
     ) -> Genealogy:
         needs = lot_needs(info, ("nodes", "lot"), ("root",))
-        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs)
-        return Genealogy.of(trace, refs)
+        audit = wants_mass_balance(info)
+        collect = audit.collect if audit else ()
+        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs, collect)
+        genealogy = Genealogy.of(trace, refs)
+        genealogy.audit = audit
+        return genealogy
 
     @strawberry.field(
         description="What a recall of this lot touches: every lot it went into (forward), with disposition and "
@@ -274,4 +289,8 @@ class GenealogyQuery:
         from schema.recall import RecallImpact  # schema.recall builds on the types above
 
         needs = lot_needs(info, ("affectedLots", "lot"), ("root",))
-        return RecallImpact.of(await recall.recall_impact(info.context, lot_id, max_depth, needs))
+        audit = wants_mass_balance(info)
+        impact = await recall.recall_impact(info.context, lot_id, max_depth, needs, audit.collect if audit else ())
+        answer = RecallImpact.of(impact)
+        answer.audit = audit
+        return answer

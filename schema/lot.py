@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,6 +14,7 @@ from resolvers.lots import LotRef
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
+from schema.planning import Maybe, planned
 from sources import records
 
 if TYPE_CHECKING:
@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 class CertificateOfAnalysis:
     id: strawberry.ID
     issued_at: datetime | None
+
+    @classmethod
+    def of(cls, quality: records.QualityLot | None) -> CertificateOfAnalysis | None:
+        if quality is None or quality.coa is None:
+            return None
+        return cls(id=strawberry.ID(quality.coa.id), issued_at=quality.coa.issued_at)
 
 
 @strawberry.type(description="A quality hold on a lot, as recorded in the QMS (the system of record).")
@@ -157,6 +163,31 @@ class Lot:
         master = self._master()
         return master.supplier if master else None
 
+    @strawberry.field(description="GTIN-14 of the lot's product (MES), when the MES knows it.")
+    def gtin(self) -> str | None:
+        master = self._master()
+        return master.gtin if master else None
+
+    @strawberry.field(
+        description="The lot as an EPC class: `urn:epc:class:lgtin:<company prefix>.<item ref>.<lot>` when its GTIN "
+        "is known; the lot's id when that is an EPC class already (a lot read from EPCIS); else null. Any lot "
+        "argument accepts it."
+    )
+    def epc_class(self, info: Info) -> str | None:
+        master = self._master()
+        length = info.context.config.gs1_company_prefix_length
+        return lot_resolvers.epc_class(self.ref.id, master.gtin if master else None, length)
+
+    @strawberry.field(
+        description="The lot as a GS1 Digital Link URI (`https://id.gs1.org/01/<GTIN>/10/<lot>`) when its GTIN is "
+        "known. Any lot argument accepts it, on any resolver host."
+    )
+    def digital_link(self, info: Info) -> str | None:
+        master = self._master()
+        return lot_resolvers.digital_link(
+            self.ref.id, master.gtin if master else None, info.context.config.gs1_resolver
+        )
+
     @strawberry.field(description="The product of the lot (MES record, ERP product).")
     async def product(self, info: Info) -> Product | None:
         master = self._master()
@@ -169,48 +200,41 @@ class Lot:
         description="Usage decision in the QMS. Null when the QMS has no record of the lot.",
         graphql_type=LotDisposition | None,
     )
-    def disposition(self, info: Info) -> LotDisposition | Awaitable[LotDisposition | None] | None:
-        # Answered at once when the operation already holds the QMS record (a genealogy trace reads them level by
-        # level): 30,000 awaitables cost graphql-core about 1.6 s (docs/benchmarks.md, lot genealogy).
-        loaded, quality = info.context.loaders.quality.peek(self.ref.id)
-        if loaded:
-            return quality.disposition if quality else None
-        return self._disposition(info)
+    def disposition(self, info: Info) -> Maybe[LotDisposition | None]:
+        return planned(info, self.ref, lambda found: found[0].disposition if found[0] else None)
 
-    async def _disposition(self, info: Info) -> LotDisposition | None:
-        quality = await info.context.loaders.quality.load(self.ref.id)
-        return quality.disposition if quality else None
+    @strawberry.field(description="When the QMS last changed the disposition.", graphql_type=datetime | None)
+    def disposition_at(self, info: Info) -> Maybe[datetime | None]:
+        return planned(info, self.ref, lambda found: found[0].disposition_at if found[0] else None)
 
-    @strawberry.field(description="When the QMS last changed the disposition.")
-    async def disposition_at(self, info: Info) -> datetime | None:
-        quality = await info.context.loaders.quality.load(self.ref.id)
-        return quality.disposition_at if quality else None
+    @strawberry.field(description="Expiry (or retest) date in the QMS.", graphql_type=date | None)
+    def expiry_date(self, info: Info) -> Maybe[date | None]:
+        return planned(info, self.ref, lambda found: found[0].expiry_date if found[0] else None)
 
-    @strawberry.field(description="Expiry (or retest) date in the QMS.")
-    async def expiry_date(self, info: Info) -> date | None:
-        quality = await info.context.loaders.quality.load(self.ref.id)
-        return quality.expiry_date if quality else None
+    @strawberry.field(
+        description="Certificate of analysis on file in the QMS, if any.", graphql_type=CertificateOfAnalysis | None
+    )
+    def certificate_of_analysis(self, info: Info) -> Maybe[CertificateOfAnalysis | None]:
+        return planned(info, self.ref, lambda found: CertificateOfAnalysis.of(found[0]))
 
-    @strawberry.field(description="Certificate of analysis on file in the QMS, if any.")
-    async def certificate_of_analysis(self, info: Info) -> CertificateOfAnalysis | None:
-        quality = await info.context.loaders.quality.load(self.ref.id)
-        if quality is None or quality.coa is None:
-            return None
-        return CertificateOfAnalysis(id=strawberry.ID(quality.coa.id), issued_at=quality.coa.issued_at)
+    @strawberry.field(
+        description="Quality holds on the lot (QMS), optionally of one status.", graphql_type=list[Hold] | None
+    )
+    def holds(self, info: Info, status: HoldStatus | None = None) -> Maybe[list[Hold] | None]:
+        return planned(info, self.ref, lambda found: [Hold.of(h) for h in found[0] if status in (None, h.status)])
 
-    @strawberry.field(description="Quality holds on the lot (QMS), optionally of one status.")
-    async def holds(self, info: Info, status: HoldStatus | None = None) -> list[Hold] | None:
-        holds = await info.context.loaders.holds_by_lot.load(self.ref.id)
-        return [Hold.of(h) for h in holds if status is None or h.status == status]
+    @strawberry.field(
+        description="Deviations recorded against the lot (QMS), optionally of one status.",
+        graphql_type=list[Deviation] | None,
+    )
+    def deviations(self, info: Info, status: DeviationStatus | None = None) -> Maybe[list[Deviation] | None]:
+        return planned(info, self.ref, lambda found: [Deviation.of(d) for d in found[0] if status in (None, d.status)])
 
-    @strawberry.field(description="Deviations recorded against the lot (QMS), optionally of one status.")
-    async def deviations(self, info: Info, status: DeviationStatus | None = None) -> list[Deviation] | None:
-        deviations = await info.context.loaders.deviations_by_lot.load(self.ref.id)
-        return [Deviation.of(d) for d in deviations if status is None or d.status == status]
-
-    @strawberry.field(description="Stock of the lot by location and status (WMS).")
-    async def stock(self, info: Info) -> list[StockRecord] | None:
-        return [StockRecord.of(s) for s in await info.context.loaders.stock_by_lot.load(self.ref.id)]
+    @strawberry.field(
+        description="Stock of the lot by location and status (WMS).", graphql_type=list[StockRecord] | None
+    )
+    def stock(self, info: Info) -> Maybe[list[StockRecord] | None]:
+        return planned(info, self.ref, lambda found: [StockRecord.of(s) for s in found[0]])
 
     @strawberry.field(description="The lots that went into this lot, one level back, with the quantities (MES).")
     async def inputs(self, info: Info) -> list[Annotated[GenealogyLink, strawberry.lazy("schema.genealogy")]] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import strawberry
 
 from sources import records
@@ -22,6 +24,11 @@ class Customer:
             id=strawberry.ID(record.id), name=record.name, country=record.country, coa_required=record.coa_required
         )
 
+    @classmethod
+    def first(cls, found: Sequence[records.Customer | None]) -> Customer | None:
+        """The customer a planned field read (one key), if the ERP knows it."""
+        return cls.of(found[0]) if found[0] else None
+
 
 @strawberry.type(description="A product (material) in the ERP.")
 class Product:
@@ -40,3 +47,8 @@ class Product:
             coa_required=record.coa_required,
             shelf_life_days=record.shelf_life_days,
         )
+
+    @classmethod
+    def first(cls, found: Sequence[records.Product | None]) -> Product | None:
+        """The product a planned field read (one key), if the ERP knows it."""
+        return cls.of(found[0]) if found[0] else None

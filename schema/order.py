@@ -9,6 +9,7 @@ import strawberry
 from schema.enums import OrderStatus
 from schema.info import Info
 from schema.master import Customer, Product
+from schema.planning import Maybe, planned
 from schema.readiness import ShipmentReadiness, load_readiness
 from schema.shipment import Shipment
 from sources import records
@@ -20,11 +21,11 @@ class OrderLine:
     quantity: float
     uom: str
     product_id: strawberry.ID
+    record: strawberry.Private[records.OrderLine]
 
-    @strawberry.field(description="The product ordered (ERP).")
-    async def product(self, info: Info) -> Product | None:
-        product = await info.context.loaders.products.load(self.product_id)
-        return Product.of(product) if product else None
+    @strawberry.field(description="The product ordered (ERP).", graphql_type=Product | None)
+    def product(self, info: Info) -> Maybe[Product | None]:
+        return planned(info, self.record, Product.first)
 
 
 @strawberry.federation.type(keys=["id"], description="A sales order in the ERP, with its blocks and its shipments.")
@@ -40,6 +41,7 @@ class SalesOrder:
     delivery_block_reason: str | None
     delivery_block_since: datetime | None
     lines: list[OrderLine]
+    record: strawberry.Private[records.SalesOrder]
 
     @classmethod
     async def resolve_reference(cls, id: strawberry.ID, info: Info) -> SalesOrder | None:
@@ -66,21 +68,24 @@ class SalesOrder:
                     quantity=line.quantity,
                     uom=line.uom,
                     product_id=strawberry.ID(line.product_id),
+                    record=line,
                 )
                 for line in o.lines
             ],
+            record=o,
         )
 
-    @strawberry.field(description="The customer (ERP).")
-    async def customer(self, info: Info) -> Customer | None:
-        customer = await info.context.loaders.customers.load(self.customer_id)
-        return Customer.of(customer) if customer else None
+    @strawberry.field(description="The customer (ERP).", graphql_type=Customer | None)
+    def customer(self, info: Info) -> Maybe[Customer | None]:
+        return planned(info, self.record, Customer.first)
 
     @strawberry.field(description="Readiness of each shipment of this order.")
     async def readiness(self, info: Info) -> list[ShipmentReadiness] | None:
         shipments = await info.context.loaders.shipments_by_order.load(self.id)
         return await load_readiness(info, [s.id for s in shipments])
 
-    @strawberry.field(description="Shipments (outbound deliveries) of this order (ERP).")
-    async def shipments(self, info: Info) -> list[Shipment] | None:
-        return [Shipment.of(s) for s in await info.context.loaders.shipments_by_order.load(self.id)]
+    @strawberry.field(
+        description="Shipments (outbound deliveries) of this order (ERP).", graphql_type=list[Shipment] | None
+    )
+    def shipments(self, info: Info) -> Maybe[list[Shipment] | None]:
+        return planned(info, self.record, lambda found: [Shipment.of(s) for s in found[0]])

@@ -14,9 +14,12 @@ from schema.enums import LotDisposition, LotKind, OrderStatus, ShipmentStatus, W
 from schema.info import Info
 from schema.lot import Lot
 from schema.order import SalesOrder
+from schema.planning import prefetch
 from schema.shipment import Shipment
 
 PAGE_HELP = "Page size, 1 to 500."
+EDGE_NODES = ("edges", "node")
+"""Where a connection's records are, below its root field."""
 
 
 @strawberry.input(description="Orders by status and customer.")
@@ -47,16 +50,19 @@ class Query:
     @strawberry.field(description="A sales order by id; null when the ERP does not know it.")
     async def order(self, info: Info, id: strawberry.ID) -> SalesOrder | None:
         record = await orders.order(info.context, id)
+        await prefetch(info, [record] if record else [])
         return SalesOrder.of(record) if record else None
 
     @strawberry.field(description="A shipment by id; null when the ERP does not know it.")
     async def shipment(self, info: Info, id: strawberry.ID) -> Shipment | None:
         record = await shipments.shipment(info.context, id)
+        await prefetch(info, [record] if record else [])
         return Shipment.of(record) if record else None
 
     @strawberry.field(description="A lot by id; null when the MES does not know it.")
     async def lot(self, info: Info, id: strawberry.ID) -> Lot | None:
         ref = await lots.lot(info.context, id)
+        await prefetch(info, [ref] if ref else [])
         return Lot.of(ref) if ref else None
 
     @strawberry.field(description="Sales orders: give `ids` (at most 500) or a `filter`.")
@@ -70,6 +76,7 @@ class Query:
     ) -> Connection[SalesOrder]:
         where = None if filter is None else orders.OrderFilter(filter.status, filter.customer_id)
         page = await orders.orders(info.context, ids=ids, where=where, first=first, after=after)
+        await prefetch(info, page.items, EDGE_NODES)
         return Connection.of(page, SalesOrder.of)
 
     @strawberry.field(description="Shipments: give `ids` (at most 500) or a `filter`.")
@@ -91,6 +98,7 @@ class Query:
                 ship_date_to=filter.ship_date_to,
             )
         page = await shipments.shipments(info.context, ids=ids, where=where, first=first, after=after)
+        await prefetch(info, page.items, EDGE_NODES)
         return Connection.of(page, Shipment.of)
 
     @strawberry.field(description="Lots: give `ids` (at most 500) or a `filter`.")
@@ -106,4 +114,5 @@ class Query:
         if filter is not None:
             where = lots.LotFilter(filter.product_id, filter.disposition, filter.plant, filter.kind)
         page = await lots.lots(info.context, ids=ids, where=where, first=first, after=after)
+        await prefetch(info, page.items, EDGE_NODES)
         return Connection.of(page, Lot.of)

@@ -10,9 +10,12 @@ from __future__ import annotations
 import strawberry
 
 from resolvers.genealogy import recall
+from resolvers.traceability.trace_records import AuditReads
 from schema.enums import LotDisposition, StockStatus
 from schema.genealogy import GenealogyCycle, Truncation
+from schema.info import Info
 from schema.lot import Lot, StockRecord
+from schema.mass_balance import MassBalance, mass_balance_of
 from schema.master import Customer
 from schema.order import SalesOrder
 from schema.shipment import Shipment
@@ -166,6 +169,7 @@ class RecallImpact:
     source_errors: list[RecallSourceError]
     totals: RecallTotals
     impact: strawberry.Private[recall.RecallImpact]
+    audit: strawberry.Private[AuditReads | None] = None
 
     @strawberry.field(description="Shipped shipments carrying affected lots (ERP), by id.")
     def shipped_shipments(self) -> list[RecallShipment] | None:
@@ -189,6 +193,14 @@ class RecallImpact:
     def open_orders(self) -> list[SalesOrder] | None:
         recall.answered(self.impact.erp_error)
         return [SalesOrder.of(order) for order in self.impact.open_orders]
+
+    @strawberry.field(
+        description="Mass balance of the affected lots (as for lotGenealogy.massBalance): where all of the recalled "
+        "lot went, with what is unaccounted flagged."
+    )
+    async def mass_balance(self, info: Info) -> MassBalance | None:
+        refs = [lot.ref for lot in self.impact.lots]
+        return await mass_balance_of(info.context, self.impact.trace, refs, self.audit)
 
     @classmethod
     def of(cls, impact: recall.RecallImpact) -> RecallImpact:

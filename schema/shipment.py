@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import strawberry
 
@@ -12,6 +12,7 @@ from schema.enums import ShipmentStatus, StockStatus, WarehouseStage
 from schema.info import Info
 from schema.lot import Lot
 from schema.master import Customer, Product
+from schema.planning import Maybe, planned
 from schema.readiness import ShipmentReadiness, load_readiness
 from sources import records
 
@@ -23,11 +24,11 @@ if TYPE_CHECKING:
 class LotAssignment:
     lot_id: strawberry.ID
     quantity: float
+    record: strawberry.Private[records.LotAssignment]
 
-    @strawberry.field(description="The assigned lot.")
-    async def lot(self, info: Info) -> Lot:
-        (ref,) = await lot_resolvers.lot_refs(info.context, [self.lot_id])
-        return Lot.of(ref)
+    @strawberry.field(description="The assigned lot.", graphql_type=Lot)
+    def lot(self, info: Info) -> Maybe[Lot]:
+        return planned(info, self.record, lambda refs: Lot.of(refs[0]))
 
 
 @strawberry.type(description="A line of a shipment: a product, a quantity and the lots that make it up.")
@@ -38,16 +39,15 @@ class ShipmentLine:
     uom: str
     product_id: strawberry.ID
     lot_assignments: list[LotAssignment] = strawberry.field(description="Lots assigned in the ERP, with quantities.")
+    record: strawberry.Private[records.ShipmentLine]
 
-    @strawberry.field(description="The product shipped on this line (ERP).")
-    async def product(self, info: Info) -> Product | None:
-        product = await info.context.loaders.products.load(self.product_id)
-        return Product.of(product) if product else None
+    @strawberry.field(description="The product shipped on this line (ERP).", graphql_type=Product | None)
+    def product(self, info: Info) -> Maybe[Product | None]:
+        return planned(info, self.record, Product.first)
 
-    @strawberry.field(description="The lots assigned to this line in the ERP.")
-    async def lots(self, info: Info) -> list[Lot]:
-        refs = await lot_resolvers.lot_refs(info.context, [a.lot_id for a in self.lot_assignments])
-        return [Lot.of(ref) for ref in refs]
+    @strawberry.field(description="The lots assigned to this line in the ERP.", graphql_type=list[Lot])
+    def lots(self, info: Info) -> Maybe[list[Lot]]:
+        return planned(info, self.record, lambda refs: [Lot.of(ref) for ref in refs])
 
     @classmethod
     def of(cls, line: records.ShipmentLine) -> ShipmentLine:
@@ -57,7 +57,10 @@ class ShipmentLine:
             quantity=line.quantity,
             uom=line.uom,
             product_id=strawberry.ID(line.product_id),
-            lot_assignments=[LotAssignment(lot_id=strawberry.ID(a.lot_id), quantity=a.quantity) for a in line.lots],
+            lot_assignments=[
+                LotAssignment(lot_id=strawberry.ID(a.lot_id), quantity=a.quantity, record=a) for a in line.lots
+            ],
+            record=line,
         )
 
 
@@ -89,6 +92,7 @@ class Shipment:
     ship_date: date | None = strawberry.field(description="Planned goods-issue date.")
     shipped_at: datetime | None = strawberry.field(description="When it left, once SHIPPED.")
     lines: list[ShipmentLine]
+    record: strawberry.Private[records.Shipment]
 
     @classmethod
     async def resolve_reference(cls, id: strawberry.ID, info: Info) -> Shipment | None:
@@ -107,36 +111,39 @@ class Shipment:
             ship_date=s.ship_date,
             shipped_at=s.shipped_at,
             lines=[ShipmentLine.of(line) for line in s.lines],
+            record=s,
         )
 
-    @strawberry.field(description="The sales order this shipment delivers.")
-    async def order(self, info: Info) -> Annotated[SalesOrder, strawberry.lazy("schema.order")] | None:
+    @strawberry.field(
+        description="The sales order this shipment delivers.",
+        graphql_type=Optional[Annotated["SalesOrder", strawberry.lazy("schema.order")]],  # noqa: UP045
+    )
+    def order(self, info: Info) -> Maybe[SalesOrder | None]:
         from schema.order import SalesOrder
 
-        order = await info.context.loaders.orders.load(self.order_id)
-        return SalesOrder.of(order) if order else None
+        return planned(info, self.record, lambda found: SalesOrder.of(found[0]) if found[0] else None)
 
     @strawberry.field(description="Whether this shipment can go: the same decision as `shipmentReadiness`.")
     async def readiness(self, info: Info) -> ShipmentReadiness:
         (decided,) = await load_readiness(info, [self.id])
         return decided
 
-    @strawberry.field(description="The customer it goes to (ERP).")
-    async def customer(self, info: Info) -> Customer | None:
-        customer = await info.context.loaders.customers.load(self.customer_id)
-        return Customer.of(customer) if customer else None
+    @strawberry.field(description="The customer it goes to (ERP).", graphql_type=Customer | None)
+    def customer(self, info: Info) -> Maybe[Customer | None]:
+        return planned(info, self.record, Customer.first)
 
     @strawberry.field(
-        description="How far the warehouse has got (WMS). Null when the WMS has not started on the shipment."
+        description="How far the warehouse has got (WMS). Null when the WMS has not started on the shipment.",
+        graphql_type=WarehouseStage | None,
     )
-    async def warehouse_stage(self, info: Info) -> WarehouseStage | None:
-        progress = await info.context.loaders.progress.load(self.id)
-        return progress.stage if progress else None
+    def warehouse_stage(self, info: Info) -> Maybe[WarehouseStage | None]:
+        return planned(info, self.record, lambda found: found[0].stage if found[0] else None)
 
-    @strawberry.field(description="When the shipment reached its current warehouse stage (WMS).")
-    async def warehouse_stage_at(self, info: Info) -> datetime | None:
-        progress = await info.context.loaders.progress.load(self.id)
-        return progress.stage_at if progress else None
+    @strawberry.field(
+        description="When the shipment reached its current warehouse stage (WMS).", graphql_type=datetime | None
+    )
+    def warehouse_stage_at(self, info: Info) -> Maybe[datetime | None]:
+        return planned(info, self.record, lambda found: found[0].stage_at if found[0] else None)
 
     @strawberry.field(description="Stock the WMS has allocated to the shipment's lines.")
     async def allocations(self, info: Info) -> list[Allocation] | None:

@@ -17,6 +17,11 @@ if [ ! -x .venv/bin/python ]; then
   fi
 fi
 stamp=.venv/.lotgraph-installed$extras
+if [ -z "$extras" ]; then  # any install with extras (e.g. scripts/test's "[test]") has lotgraph itself too
+  for installed in .venv/.lotgraph-installed*; do
+    [ -f "$installed" ] && [ ! pyproject.toml -nt "$installed" ] && stamp=$installed
+  done
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install -q --disable-pip-version-check -e ".$extras"

@@ -1,8 +1,8 @@
 """The one HTTP client base every source adapter stands on.
 
-Policy lives here, once: the overall deadline of a call, the correlation header, chunking of batch reads at the
-upstream's limit, and the mapping of every transport or protocol failure into the error tree of
-``sources.errors``. Adapters only say which path to call and how to read the records.
+Policy lives here, once: the overall deadline of a call, the correlation and W3C trace context headers,
+chunking of batch reads at the upstream's limit, and the mapping of every transport or protocol failure into the
+error tree of ``sources.errors``. Adapters only say which path to call and how to read the records.
 
 I/O goes through a small ``Transport`` (sources/transport.py): aiohttp's client by default, the fastest measured
 here; any httpx transport (``httpx.ASGITransport``, ``httpx.MockTransport``) in tests.
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,12 +24,13 @@ import aiohttp
 import httpx
 
 from sources.correlation import HEADER as CORRELATION_HEADER
-from sources.correlation import current_correlation_id
+from sources.correlation import TRACEPARENT, TRACESTATE, current_correlation_id, current_trace_context
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected, SourceUnavailable
 from sources.resilience import CircuitBreaker, Health, ResiliencePolicy, backoff, now
 from sources.transport import AiohttpTransport, HttpxTransport, Transport
 
 log = logging.getLogger("lotgraph.sources")
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*\brel="?next\b')
 
 BATCH_LIMIT = 500
 """Most ids one batch read may carry (the source contract's limit)."""
@@ -103,8 +105,32 @@ class SourceClient:
             items.extend(self.items_of(body))
         return items
 
+    async def get_page(
+        self, path: str, params: Mapping[str, str], *, route: str | None = None
+    ) -> tuple[Json, str | None]:
+        """A read that pages through the ``Link: <…>; rel="next"`` header: the body and the next page's URL."""
+        body, headers = await self._request("GET", path, route=route or path, params=params, with_headers=True)
+        return body, next_link(headers.get("link"))
+
     async def search(self, path: str, body: Mapping[str, Any]) -> Json:
         return await self._request("POST", path, route=path, json_body=dict(body))
+
+    async def post(
+        self,
+        path: str,
+        body: Mapping[str, Any],
+        *,
+        route: str,
+        retry: bool,
+        headers: Mapping[str, str] | None = None,
+        decode: Callable[[int, bytes], Json] | None = None,
+    ) -> Json:
+        """A POST for adapters that speak an RPC protocol over HTTP (e.g. Tryton's JSON-RPC): ``retry`` only for
+        reads, ``headers`` such as a session, and ``decode`` to read the protocol's own errors from an answer
+        (raising from the error tree); the deadline, breaker, bulkhead and accounting are the same as for all."""
+        return await self._request(
+            "POST", path, route=route, json_body=dict(body), headers=dict(headers or {}), retry=retry, decode=decode
+        )
 
     # -- commands -----------------------------------------------------------------------------------------------
 
@@ -132,20 +158,16 @@ class SourceClient:
         json_body: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         retry: bool = True,
+        with_headers: bool = False,
+        decode: Callable[[int, bytes], Json] | None = None,
     ) -> Json:
         """One logical call: breaker check, then attempts (reads only are retried, with jittered backoff) inside
         one overall deadline and one bulkhead slot each."""
         if not self.breaker.allow():
             self._finish(method, route, time.perf_counter(), "breaker_open", None)
             raise SourceUnavailable(self.name, f"{self.name.upper()} is unavailable (circuit open)")
-        all_headers = {"Accept": "application/json", **(headers or {})}
-        body = None
-        if json_body is not None:
-            body = json.dumps(json_body).encode()
-            all_headers["Content-Type"] = "application/json"
-        correlation_id = current_correlation_id()
-        if correlation_id:
-            all_headers[CORRELATION_HEADER] = correlation_id
+        body = None if json_body is None else json.dumps(json_body).encode()
+        all_headers = _headers(headers, json=body is not None)
         attempts = 1 + (self.policy.read_retries if retry else 0)
         started = time.perf_counter()
         outcome, error = "error", None
@@ -156,14 +178,14 @@ class SourceClient:
                         async with self._bulkhead:
                             self._in_flight += 1
                             try:
-                                status, content = await self._transport.request(
+                                status, content, reply_headers = await self._transport.request(
                                     method, path, params=params, body=body, headers=all_headers
                                 )
                             finally:
                                 self._in_flight -= 1
-                        decoded = self._decode(status, content, method, route)
+                        decoded = decode(status, content) if decode else self._decode(status, content, method, route)
                         outcome = "ok"
-                        return decoded
+                        return (decoded, reply_headers) if with_headers else decoded
                     except (httpx.TransportError, aiohttp.ClientError, OSError) as exc:
                         error = SourceUnavailable(self.name, f"{self.name.upper()} is unreachable")
                         error.__cause__ = exc
@@ -242,11 +264,33 @@ class SourceClient:
         )
 
 
+def _headers(extra: dict[str, str] | None, *, json: bool) -> dict[str, str]:
+    """The headers of one upstream call: the caller's ``extra``, the correlation id and the W3C trace context of the
+    work in progress (the caller's trace, a span id of this call, its ``tracestate`` unchanged)."""
+    headers = {"Accept": "application/json", **(extra or {})}
+    if json:
+        headers["Content-Type"] = "application/json"
+    correlation_id, trace = current_correlation_id(), current_trace_context()
+    if correlation_id:
+        headers[CORRELATION_HEADER] = correlation_id
+    if trace is not None:
+        headers[TRACEPARENT] = trace.traceparent()
+        if trace.state:
+            headers[TRACESTATE] = trace.state
+    return headers
+
+
 def _error_of(body: Json) -> tuple[str, str]:
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         return str(error.get("code") or ""), str(error.get("message") or "")
     return "", ""
+
+
+def next_link(header: str | None) -> str | None:
+    """The target of the ``rel="next"`` entry of a ``Link`` header (RFC 8288), if any."""
+    found = _NEXT_LINK.search(header or "")
+    return found.group(1) if found else None
 
 
 def compact(body: Mapping[str, Any]) -> dict[str, Any]:

@@ -174,3 +174,7 @@ class EventBus(Protocol):
     async def head(self) -> str:
         """The cursor of the newest event in the log ("" when it is empty)."""
         ...
+
+    async def latest(self, count: int) -> list[Event]:
+        """The newest ``count`` events of the log (fewer when it holds fewer), oldest first."""
+        ...

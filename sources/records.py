@@ -218,6 +218,8 @@ class Lot:
     plant: str | None
     work_order_id: str | None
     supplier: str | None
+    gtin: str | None = None
+    """GTIN-14 of the lot's product, when the system knows it (GS1 lot number = ``id``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """The I/O under the source client: send one request, get a status and the body's bytes.
 
-Policy (deadlines, headers, error mapping) stays in ``sources.http.SourceClient``; a transport only moves bytes.
+Policy (deadlines, headers, error mapping) stays in ``sources.http.SourceClient``; a transport only moves bytes (and
+hands back the response headers, case-insensitive, for the few adapters that page through ``Link``).
 
 - ``AiohttpTransport`` is the default: aiohttp's own client, one pooled session per upstream. Measured on this
   kind of machine (docs/benchmarks.md), httpx costs about 0.3 ms of CPU per upstream call over its aiohttp
@@ -22,7 +23,7 @@ import httpx
 class Transport(Protocol):
     async def request(
         self, method: str, path: str, *, params: Mapping[str, str] | None, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]: ...
+    ) -> tuple[int, bytes, Mapping[str, str]]: ...
 
     async def aclose(self) -> None: ...
 
@@ -43,12 +44,12 @@ class AiohttpTransport:
 
     async def request(
         self, method: str, path: str, *, params: Mapping[str, str] | None, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, Mapping[str, str]]:
         session = self._session or self._open()
         async with session.request(
             method, self._base_url + path, params=params, data=body, headers=headers, allow_redirects=False
         ) as response:
-            return response.status, await response.read()
+            return response.status, await response.read(), response.headers
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -62,9 +63,9 @@ class HttpxTransport:
 
     async def request(
         self, method: str, path: str, *, params: Mapping[str, str] | None, body: bytes | None, headers: dict[str, str]
-    ) -> tuple[int, bytes]:
+    ) -> tuple[int, bytes, Mapping[str, str]]:
         response = await self._client.request(method, path, params=params, content=body, headers=headers)
-        return response.status_code, response.content
+        return response.status_code, response.content, response.headers
 
     async def aclose(self) -> None:
         await self._client.aclose()

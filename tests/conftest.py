@@ -24,6 +24,8 @@ from api.settings import SOURCES, Settings, load_settings
 from bench import launch
 from plant.app import create_plant_app
 from plant.generator import generate
+from plant.tryton.prepare import prepare as prepare_tryton
+from plant.tryton.server import TrytonServer
 
 PLANT = "http://plant.test"
 
@@ -39,6 +41,7 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # to. So a new test falls in the right set without anyone remembering; `./scripts/test --quick` runs the tests that
 # need none of these.
 STARTERS = (launch, launch.launch, launch.plant, launch.gateway, launch.demo, launch.started, launch.running)
+STARTERS += (TrytonServer, prepare_tryton)  # a real trytond (tests/tryton_server.py)
 COMMANDS = (launch.LOTGRAPH, subprocess, asyncio.create_subprocess_exec)
 NEEDS: dict[str, Callable[[object], bool]] = {
     # lotgraph, redis-server or other commands as processes
@@ -209,3 +212,8 @@ async def fresh_plant(tmp_path: Path, settings: Settings) -> AsyncIterator[Fresh
     admin_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PLANT)
     async with app.router.lifespan_context(app), admin_client, gateway_over(app, settings) as gateway:
         yield FreshPlant(app, manifest, Plant(admin_client), gateway)
+
+
+# The session's real Tryton (tests/tryton_server.py), for every suite that also runs over Tryton. Imported last: that
+# module uses the helpers above.
+from tests.tryton_server import tryton  # noqa: E402, F401

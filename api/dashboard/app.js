@@ -1,6 +1,7 @@
 // The operations dashboard: active holds, a readiness board, recent events and headline figures, kept live over
 // graphql-transport-ws subscriptions that resume after the last cursor seen when the connection comes back.
 
+import * as C from "./charts.js";
 import { connectionParams, describeErrors, query, token, wsUrl } from "./graphql.js";
 import * as Q from "./queries.js";
 import { Connection } from "./ws.js";
@@ -9,6 +10,8 @@ const MAX_EVENTS = 100;
 const MAX_WATCH = 100;
 const DEFAULT_WATCH = 12;
 const WATCH_KEY = "lotgraph.watch";
+const BUSINESS_DEBOUNCE_MS = 2000; // events come in bursts (a hold brings a disposition and a stock change)
+const BUSINESS_REFRESH_MS = 60_000; // and the day rolls over, and ages grow, without events
 
 const $ = (id) => document.getElementById(id);
 
@@ -413,19 +416,39 @@ function eventRow(event, fresh) {
   );
 }
 
-function onStreamEvent(event) {
+function onStreamEvent(event, fresh = true) {
   if (state.seenEvents.has(event.id)) return;
   state.seenEvents.add(event.id);
   state.events.unshift(event);
   for (const old of state.events.splice(MAX_EVENTS)) state.seenEvents.delete(old.id);
   const body = $("events-body");
-  body.prepend(eventRow(event, true));
+  body.prepend(eventRow(event, fresh));
   while (body.childElementCount > MAX_EVENTS) body.lastElementChild.remove();
   $("events-empty").hidden = true;
+  if (fresh) businessChanged();
   if (event.type === "StockStatusChanged") {
     const held = (event.lotIds ?? []).filter((id) => [...state.holds.values()].some((h) => h.lotId === id));
     if (held.length) needLots(held);
   }
+}
+
+// The last MAX_EVENTS events of the log, shown at once (after a reload too), and the event subscription's cursor set
+// to the newest of them ("" for an empty log), so it goes on from there: nothing missed, nothing twice. When the log
+// cannot be read (not signed in yet), the list stays as it is and the subscription sends live events.
+async function backfillEvents() {
+  let recent;
+  try {
+    recent = (await query(Q.RECENT_EVENTS, { last: MAX_EVENTS })).data?.recentEvents;
+  } catch {
+    return;
+  }
+  if (!Array.isArray(recent)) return;
+  state.events = [];
+  state.seenEvents.clear();
+  $("events-body").replaceChildren();
+  for (const raw of recent) onStreamEvent(Q.event(raw), false);
+  $("events-empty").hidden = recent.length > 0;
+  state.cursors.stream = recent.length ? recent[recent.length - 1].cursor : "";
 }
 
 // ---------------------------------------------------------------------------------------------- figures
@@ -455,6 +478,53 @@ function renderFigures() {
   const unknown = statuses.filter((s) => s === "UNKNOWN").length;
   $("fig-shipments").textContent = `${notReady} · ${unknown}`;
   $("fig-shipments").title = `${notReady} not ready and ${unknown} unknown of ${state.watch.length} watched`;
+  renderCharts();
+}
+
+// ---------------------------------------------------------------------------------------------- business charts
+
+// The charts over what the page holds already (active holds, their lots' stock): redrawn with the figures.
+function renderCharts() {
+  const holds = [...state.holds.values()];
+  C.barChart($("chart-holds-bars"), C.holdsByReason(holds), C.segmentsOf(C.HOLD_AGES));
+  $("chart-holds-empty").hidden = holds.length > 0;
+  C.barChart($("chart-blocked-bars"), C.blockedStockByAge(holds, lotInfo), [["lots", "lots"]]);
+}
+
+const utcDay = (days) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+// The charts that need their own queries: shipments at risk (plant dates are UTC days) and pending-action aging.
+async function loadBusiness() {
+  clearTimeout(loadBusiness.timer);
+  const [today, tomorrow] = [utcDay(0), utcDay(1)];
+  const segments = [["NOT_READY", "not ready"], ["UNKNOWN", "unknown"]];
+  try {
+    const { data, errors } = await query(Q.DUE_SHIPMENTS, { from: today, to: tomorrow });
+    const due = (data.shipments?.edges ?? []).map((e) => e.node);
+    C.barChart($("chart-risk-bars"), C.shipmentsAtRisk(due, today, tomorrow), segments);
+    const risky = due.filter((s) => s.readiness && s.readiness.status !== "READY").map((s) => s.id);
+    const more = risky.length > 6 ? ` +${risky.length - 6}` : "";
+    $("chart-risk-note").textContent = errors.length ? describeErrors(errors) : risky.slice(0, 6).join(", ") + more;
+  } catch (err) {
+    $("chart-risk-note").textContent = err.message;
+  }
+  try {
+    const { data } = await query(Q.OPEN_ACTIONS);
+    const connection = data.pendingActionsConnection;
+    const actions = (connection?.edges ?? []).map((e) => e.node);
+    C.barChart($("chart-actions-bars"), C.pendingActionAging(actions), [["PENDING", "pending"], ["FAILED", "failed"]]);
+    $("chart-actions-note").textContent = `${connection?.totalCount ?? actions.length} open`;
+  } catch (err) {
+    $("chart-actions-bars").replaceChildren();
+    $("chart-actions-note").textContent = err.refused ? "Needs a token with the quality, viewer or admin role." : err.message;
+  }
+  loadBusiness.timer = setTimeout(loadBusiness, BUSINESS_REFRESH_MS);
+}
+
+// An event came: read the business figures again once the burst it belongs to is over.
+function businessChanged() {
+  clearTimeout(loadBusiness.timer);
+  loadBusiness.timer = setTimeout(loadBusiness, BUSINESS_DEBOUNCE_MS);
 }
 
 function tick() {
@@ -568,11 +638,13 @@ async function restart() {
   state.holds.clear();
   state.released.clear();
   state.cursors.holds = await logHead();
+  await backfillEvents();
   connection.restart();
   for (const start of Object.values(resubscribe)) start();
   if (state.watch.length) subscribeReadiness();
   else chooseWatch().then(setWatch);
   loadSnapshot();
+  loadBusiness();
 }
 
 async function main() {
@@ -584,6 +656,7 @@ async function main() {
   // still lists it.
   const head = await logHead();
   state.cursors.holds = head;
+  await backfillEvents();
   resumable({
     key: "holds",
     document: Q.HOLD_EVENTS,
@@ -602,7 +675,9 @@ async function main() {
   }
   await loadSnapshot();
   setWatch(await chooseWatch());
+  loadBusiness();
   setInterval(tick, 1000);
+  setInterval(renderCharts, 30_000); // ages move on
 }
 
 main();

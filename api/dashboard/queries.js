@@ -18,8 +18,29 @@ export const LOTS = `query DashboardLots($ids: [ID!]!) {
   lots(ids: $ids, first: 500) { edges { node { id product { id name } stock { ${STOCK_FIELDS} } } } }
 }`;
 
+// Open shipments due in a date range (ISO dates), with their readiness: the "at risk" chart.
+export const DUE_SHIPMENTS = `query DashboardDueShipments($from: Date!, $to: Date!) {
+  shipments(filter: {status: [PLANNED, IN_PROGRESS], shipDateFrom: $from, shipDateTo: $to}, first: 200) {
+    totalCount
+    edges { node { id shipDate readiness { status } } }
+  }
+}`;
+
+// Pending actions still open (quality, viewer and admin roles): the aging chart, over the newest 500.
+export const OPEN_ACTIONS = `query DashboardPendingActions {
+  pendingActionsConnection(status: [PENDING, FAILED], first: 500) {
+    totalCount
+    edges { node { id status createdAt } }
+  }
+}`;
+
 export const OPEN_SHIPMENTS = `query DashboardShipments($first: Int!) {
   shipments(filter: {status: [PLANNED, IN_PROGRESS]}, first: $first) { edges { node { id } } }
+}`;
+
+// The newest events of the log, oldest first: shown at load, before the event subscription resumes after them.
+export const RECENT_EVENTS = `query DashboardRecentEvents($last: Int!) {
+  recentEvents(last: $last) { ${ENVELOPE} }
 }`;
 
 export const HOLD_EVENTS_FIELD = "holdEvents";

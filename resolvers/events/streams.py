@@ -196,6 +196,20 @@ def _touched(watch: Watch, event: Event) -> set[str]:
     return set(direct)
 
 
+MAX_RECENT = 500
+
+
+async def recent_events(ctx: Context, last: int) -> list[Event]:
+    """The newest ``last`` events of the log, oldest first: a client shows them, then subscribes ``after`` the
+    newest one's cursor (``""`` when there is none) and misses nothing and repeats nothing."""
+    if not 1 <= last <= MAX_RECENT:
+        raise InputError(f"last: must be 1 to {MAX_RECENT}, got {last}")
+    try:
+        return await _bus(ctx).latest(last)
+    except BusError as exc:
+        raise SourceUnavailable("bus", exc.message) from exc
+
+
 async def log_head(ctx: Context) -> str:
     """The newest cursor of the event log: a client reads it, then its snapshot, then subscribes ``after`` it, and
     misses nothing that happened in between (a repeat of something already in the snapshot is harmless)."""

@@ -13,9 +13,9 @@ filled in. A failed walk (MES) fails the whole answer.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Collection, Iterable
+from collections.abc import Awaitable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from resolvers.context import Context
 from resolvers.genealogy.model import Trace, TraceDirection
@@ -151,7 +151,11 @@ def answered(error: SourceError | None) -> None:
 
 
 async def recall_impact(
-    ctx: Context, lot_id: str, max_depth: int | None, needs: Collection[LotData] = ()
+    ctx: Context,
+    lot_id: str,
+    max_depth: int | None,
+    needs: Collection[LotData] = (),
+    collect: Sequence[Collect[Any]] = (),
 ) -> RecallImpact:
     """The forward closure of a lot, with dispositions, stock and shipments read level by level during the walk,
     then the customers and orders of those shipments. ``needs``: what ``Lot`` fields of the affected lots ask for
@@ -164,7 +168,9 @@ async def recall_impact(
     reads = LotReads(ctx, {LotData.QUALITY, LotData.STOCK, *needs})
     quality, stock = reads[LotData.QUALITY], reads[LotData.STOCK]
     shipments = Collect(shipments_by_id)
-    trace, refs = await walk_from(ctx, lot_id, TraceDirection.FORWARD, max_depth, collect=[*reads.collect, shipments])
+    trace, refs = await walk_from(
+        ctx, lot_id, TraceDirection.FORWARD, max_depth, collect=[*reads.collect, shipments, *collect]
+    )
     reads.prime(trace.lot_ids, needs)
     depth_of = {node.lot_id: node.depth for node in trace.nodes}
     lots = [

@@ -21,7 +21,7 @@ from resolvers.errors import InputError
 from resolvers.genealogy.model import Limits, Trace, TraceDirection
 from resolvers.genealogy.walk import walk
 from resolvers.loaders import Loader
-from resolvers.lots import LotRef, lot_refs
+from resolvers.lots import LotRef, lot_id_of, lot_refs
 from sources.errors import SourceError
 from sources.records import GenealogyEdge, Lot
 
@@ -74,10 +74,11 @@ def limits_for(config: ResolverConfig, max_depth: int | None) -> Limits:
 
 
 def check_lot_id(lot_id: str) -> str:
-    lot_id = lot_id.strip()
-    if not lot_id or "," in lot_id or len(lot_id) > 200:
-        raise InputError(f"lotId must be one lot id, got {lot_id[:200]!r}")
-    return lot_id
+    """One lot id, from any of its spellings (plant id, EPC class URN, GS1 Digital Link)."""
+    name = lot_id.strip()
+    if not name or "," in name or len(name) > 300:
+        raise InputError(f"lotId must be one lot id, got {name[:200]!r}")
+    return lot_id_of(name)
 
 
 async def walk_from(
@@ -157,11 +158,17 @@ class LotReads:
 
 
 async def trace(
-    ctx: Context, lot_id: str, direction: TraceDirection, max_depth: int | None, needs: Collection[LotData] = ()
+    ctx: Context,
+    lot_id: str,
+    direction: TraceDirection,
+    max_depth: int | None,
+    needs: Collection[LotData] = (),
+    collect: Sequence[Collect[Any]] = (),
 ) -> tuple[Trace, list[LotRef]]:
-    """The genealogy of one lot with every lot's master, and the per-lot data ``needs`` primed into the loaders."""
+    """The genealogy of one lot with every lot's master, and the per-lot data ``needs`` primed into the loaders;
+    ``collect`` read along, level by level."""
     reads = LotReads(ctx, needs)
-    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=reads.collect)
+    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=[*reads.collect, *collect])
     reads.prime(walked.lot_ids, needs)
     return walked, refs
 

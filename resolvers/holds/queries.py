@@ -11,6 +11,7 @@ from resolvers.holds.command import store_of
 from resolvers.holds.history import HistoryEntry, entry_of_row, to_csv
 from resolvers.holds.model import ActionStatus, PendingAction, action_of_row, utc_now
 from resolvers.holds.requests import MAX_ID
+from resolvers.lots import lot_id_of
 from resolvers.paging import Slice, check_first, decode_cursor, encode_cursor, slice_search
 from sources.records import Hold, HoldStatus, Page
 from sources.store import ActionQuery
@@ -41,6 +42,7 @@ async def holds(
 ) -> Slice[Hold]:
     _check_id("lotId", lot_id)
     _check_id("reasonCode", reason_code)
+    lot_id = lot_id_of(lot_id) if lot_id is not None else None
 
     async def search(limit: int, after_id: str | None) -> Page[Hold]:
         return await ctx.sources.qms.search_holds(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from resolvers.holds.idempotency import check_key
 from resolvers.holds.outcomes import HoldErrorCode, HoldProblem, HoldReason, Propagation
 from resolvers.paging import MAX_IDS
+from sources import gs1
 
 MAX_COMMENT = 2000
 MAX_ID = 200
@@ -45,7 +46,7 @@ def _common(comment: str | None, key: str) -> list[str]:
 def check_place(request: PlaceHoldRequest) -> tuple[list[str], tuple[HoldProblem, ...]]:
     """The lots to hold (trimmed, each once, in order) and what is wrong with the request."""
     problems: list[str] = []
-    lot_ids = list(dict.fromkeys(lot_id.strip() for lot_id in request.lot_ids))
+    lot_ids = list(dict.fromkeys(gs1.lot_name(lot_id) for lot_id in request.lot_ids))
     if not request.lot_ids:
         problems.append("lotIds: give at least one lot")
     elif len(lot_ids) > MAX_IDS:

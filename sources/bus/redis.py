@@ -186,6 +186,13 @@ class RedisBus:
             raise BusUnavailable(f"the event stream is unavailable: {exc}") from exc
         return str(entries[0][0]) if entries else ""
 
+    async def latest(self, count: int) -> list[Event]:
+        try:
+            entries = entries_of(await self._opened().xrevrange(self.key, "+", "-", count=count))
+        except Failure as exc:
+            raise BusUnavailable(f"the event stream is unavailable: {exc}") from exc
+        return [decode(fields["e"], entry_id) for entry_id, fields in reversed(entries)]
+
     async def _read_after(self, cursor: str, limit: int) -> list[Event]:
         start = "-" if cursor == "" else f"({cursor}"
         try:

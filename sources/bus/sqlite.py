@@ -83,6 +83,10 @@ class SqliteEventLog:
         ).fetchall()
         return [decode(body, str(row_seq)) for row_seq, body in rows]
 
+    def read_last(self, limit: int) -> list[Event]:
+        rows = self.conn.execute("SELECT seq, body FROM events ORDER BY seq DESC LIMIT ?", (limit,)).fetchall()
+        return [decode(body, str(row_seq)) for row_seq, body in reversed(rows)]
+
     def last_seq(self) -> int:
         row = self.conn.execute("SELECT MAX(seq) FROM events").fetchone()
         return int(row[0] or 0)
@@ -148,6 +152,10 @@ class SqliteBus:
         log = self._opened()
         seq = await self._run(log.last_seq)
         return str(seq) if seq else ""
+
+    async def latest(self, count: int) -> list[Event]:
+        log = self._opened()
+        return await self._run(lambda: log.read_last(count))
 
     async def _read_after(self, cursor: str, limit: int) -> list[Event]:
         log = self._opened()

@@ -237,6 +237,7 @@ def lot(f: Fields) -> r.Lot:
         plant=f.opt_text("plant"),
         work_order_id=f.opt_text("work_order_id"),
         supplier=f.opt_text("supplier"),
+        gtin=f.opt_text("gtin"),
     )
 
 

@@ -102,3 +102,17 @@ async def test_no_spans_when_tracing_is_off(untraced: httpx.AsyncClient, exporte
 def test_the_tracing_setting_is_checked(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="LOTGRAPH_TRACING: must be one of off, otlp"):
         load_settings(settings_env(tmp_path, LOTGRAPH_TRACING="zipkin"))
+
+
+async def test_the_operation_span_joins_the_callers_w3c_trace(
+    traced: httpx.AsyncClient, exporter: InMemorySpanExporter
+) -> None:
+    exporter.clear()
+    trace_id, caller_span = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    headers = {"traceparent": f"00-{trace_id}-{caller_span}-01"}
+    response = await traced.post("/graphql", json={"query": QUERY}, headers=headers)
+    assert "errors" not in response.json()
+    (operation,) = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
+    assert operation.context.trace_id == int(trace_id, 16)
+    assert operation.parent is not None
+    assert operation.parent.span_id == int(caller_span, 16)

@@ -13,6 +13,7 @@ FILES = {
     "ws.js": "javascript",
     "graphql.js": "javascript",
     "queries.js": "javascript",
+    "charts.js": "javascript",
     "style.css": "text/css",
 }
 

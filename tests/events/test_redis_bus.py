@@ -117,3 +117,13 @@ async def test_publish_many_is_one_read_for_every_replica_in_order(bus: RedisBus
     again = await bus.publish_many([hold_event("L0", 9, source_event_id="HoldPlaced:HM-0")])
     assert again == stored[:1]
     assert await take(events, 5) == stored
+
+
+async def test_latest_is_the_newest_events_oldest_first(bus: RedisBus) -> None:
+    assert await bus.latest(3) == []
+    published = [await bus.publish(hold_event(f"L{i}", i)) for i in range(5)]
+    assert await bus.latest(3) == published[2:]
+    assert await bus.latest(100) == published
+    events = bus.subscribe(after=published[-1].cursor)
+    live = await bus.publish(hold_event("L9", 9))
+    assert await take(events, 1) == [live]

@@ -130,3 +130,16 @@ async def test_publish_many_appends_in_one_transaction_and_dedupes(bus: SqliteBu
     assert [int(e.cursor or "0") for e in stored] == [1, 2, 3]
     assert await bus.publish_many([hold("L1", 7, source_event_id="s-1")]) == [stored[1]]
     assert await take(events, 3) == stored
+
+
+async def test_latest_is_the_newest_events_oldest_first_and_subscribing_after_them_misses_nothing(
+    bus: SqliteBus,
+) -> None:
+    assert await bus.latest(3) == []
+    published = [await bus.publish(hold(f"L{i}", i)) for i in range(5)]
+    latest = await bus.latest(3)
+    assert latest == published[2:]
+    assert await bus.latest(100) == published
+    events = bus.subscribe(after=latest[-1].cursor)
+    live = await bus.publish(hold("L9", 9))
+    assert await take(events, 1) == [live]

@@ -16,7 +16,7 @@ async def test_batch_read_lists_missing_ids(client: httpx.AsyncClient, plant_man
     assert [item["id"] for item in body["items"]] == [lot]
     assert body["missing"] == ["LOT-999999"]
     assert set(body["items"][0]) == {
-        "id", "product_id", "kind", "quantity", "uom", "produced_at", "plant", "work_order_id", "supplier",
+        "id", "product_id", "kind", "quantity", "uom", "produced_at", "plant", "work_order_id", "supplier", "gtin",
     }  # fmt: skip
 
 

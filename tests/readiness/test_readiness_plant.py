@@ -1,13 +1,20 @@
-"""Readiness against the reference plant: the generator's scenarios, outages, batching, and no stale cache."""
+"""Readiness against the reference plant: the generator's scenarios, outages, batching, and no stale cache. The
+scenario tests also run over a live Tryton (kind ``tryton``): the same rules, the same answers."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
 
-from tests.conftest import FreshPlant, Gateway, Plant
+from api.settings import Settings
+from tests.conftest import FreshPlant, Gateway, Plant, gateway_over
+from tests.tryton_server import EXPRESSIBLE, Tryton, gateway_on, plant_manifest, tryton_settings
 
 READINESS = """query($ids: [ID!]!) { shipmentsReadiness(shipmentIds: $ids) {
     shipmentId status ready evaluatedAt requiredStage
@@ -23,7 +30,53 @@ async def _readiness(gateway: Gateway, ids: list[str]) -> list[dict[str, Any]]:
     return result
 
 
-async def test_ready_shipments_are_ready(gateway: Gateway, manifest: dict[str, Any]) -> None:
+@dataclass
+class Upstream:
+    """The gateway over one kind of upstream, with that upstream's manifest and the blocker codes its data shows."""
+
+    gateway: Gateway
+    manifest: dict[str, Any]
+    codes: frozenset[str]
+
+
+ALL_CODES = frozenset(
+    {
+        "CREDIT_BLOCK",
+        "DELIVERY_BLOCK",
+        "ORDER_NOT_RELEASED",
+        "LOT_NOT_RELEASED",
+        "LOT_ON_HOLD",
+        "OPEN_DEVIATION",
+        "COA_MISSING",
+        "LOT_EXPIRED",
+        "STOCK_BLOCKED",
+        "ALLOCATION_INCOMPLETE",
+        "PICKING_INCOMPLETE",
+        "NOT_STAGED",
+    }
+)
+
+
+@pytest.fixture(params=["contract", "tryton"])
+async def upstream(
+    request: pytest.FixtureRequest,
+    settings: Settings,
+    plant: Starlette,
+    manifest: dict[str, Any],
+    tryton: Tryton,
+    tmp_path: Path,
+) -> AsyncIterator[Upstream]:
+    """The same suite over both kinds of adapter: the reference plant (contract) and a live Tryton."""
+    if request.param == "contract":
+        async with gateway_over(plant, settings) as gateway:
+            yield Upstream(gateway, manifest, ALL_CODES)
+    else:
+        async with gateway_on(tryton_settings(tryton, tmp_path / "tryton-gateway")) as gateway:
+            yield Upstream(gateway, plant_manifest(tryton.manifest), EXPRESSIBLE)
+
+
+async def test_ready_shipments_are_ready(upstream: Upstream) -> None:
+    gateway, manifest = upstream.gateway, upstream.manifest
     ready = manifest["shipments"]["ready"]
     assert len(ready) >= 3
     for answer in await _readiness(gateway, ready):
@@ -39,7 +92,8 @@ async def test_ready_shipments_are_ready(gateway: Gateway, manifest: dict[str, A
         assert answer["requiredStage"] == "STAGED"
 
 
-async def test_blocked_shipments_name_every_blocker(gateway: Gateway, manifest: dict[str, Any]) -> None:
+async def test_blocked_shipments_name_every_blocker(upstream: Upstream) -> None:
+    gateway, manifest = upstream.gateway, upstream.manifest
     blocked = manifest["shipments"]["blocked"]
     answers = {a["shipmentId"]: a for a in await _readiness(gateway, [b["id"] for b in blocked])}
     codes_seen: set[str] = set()
@@ -50,20 +104,7 @@ async def test_blocked_shipments_name_every_blocker(gateway: Gateway, manifest: 
         assert codes == set(case["expected"]), (case, answer["blockers"])
         assert all(b["message"] and b["source"] in ("erp", "qms", "wms") for b in answer["blockers"])
         codes_seen |= codes
-    assert codes_seen >= {
-        "CREDIT_BLOCK",
-        "DELIVERY_BLOCK",
-        "ORDER_NOT_RELEASED",
-        "LOT_NOT_RELEASED",
-        "LOT_ON_HOLD",
-        "OPEN_DEVIATION",
-        "COA_MISSING",
-        "LOT_EXPIRED",
-        "STOCK_BLOCKED",
-        "ALLOCATION_INCOMPLETE",
-        "PICKING_INCOMPLETE",
-        "NOT_STAGED",
-    }
+    assert codes_seen >= upstream.codes
 
 
 @pytest.mark.parametrize("system", ["erp", "qms", "wms"])
@@ -166,7 +207,7 @@ async def test_a_hold_placed_in_the_qms_flips_the_next_answer(fresh_plant: Fresh
 
 
 async def test_metrics_count_open_shipments_by_readiness(gateway: Gateway, manifest: dict[str, Any]) -> None:
-    text = (await gateway.client.get("/metrics")).text
+    text = (await gateway.client.get("/metrics", headers={"Authorization": f"Bearer {gateway.bearer}"})).text
     counts = {
         status: float(value)
         for status, value in re.findall(r'^lotgraph_open_shipments\{readiness="(\w+)"\} (\S+)$', text, flags=re.M)

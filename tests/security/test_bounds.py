@@ -6,12 +6,15 @@ import json
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from starlette.applications import Starlette
 
+from api.app import build_graphql_schema
 from api.settings import SOURCES, Settings, SettingsError, load_settings
 from api.trusted import document_hash
+from resolvers.config import ResolverConfig
 from tests.conftest import PLANT, TEST_SECRET, Gateway, gateway_over, token
 
 
@@ -148,3 +151,57 @@ async def test_queries_keep_working_when_the_rate_limiters_redis_is_down(
         statuses = [(await gateway.post("{ shipments(first: 1) { totalCount } }")).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]  # fails open: no limit rather than no service
     assert any("cannot reach Redis" in r.getMessage() for r in caplog.records)
+
+
+async def test_production_mode_names_no_schema_in_its_errors(plant: Starlette, tmp_path: Path) -> None:
+    typo = "{ lots(first: 1) { edgs { node { id } } } }"
+    async with gateway_over(plant, _settings(tmp_path, LOTGRAPH_LIMITS_RATE="0")) as development:
+        assert "Did you mean 'edges'?" in (await development.post(typo)).json()["errors"][0]["message"]
+    settings = _settings(tmp_path, LOTGRAPH_MODE="production", LOTGRAPH_LIMITS_RATE="0")
+    async with gateway_over(plant, settings) as gateway:
+        errors = (await gateway.post(typo)).json()["errors"]
+        assert errors[0]["message"] == "Cannot query field 'edgs' on type 'LotConnection'."
+        assert errors[0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        enum = (await gateway.post('{ lotGenealogy(lotId: "L", direction: BACKWARDS) { maxDepth } }')).json()
+        assert "Did you mean" not in json.dumps(enum)
+
+
+@pytest.mark.parametrize("bearer", [None, "garbage"])
+@pytest.mark.parametrize("query", ["{ lots(first: 1) { edgs { id } } }", "{ nosuch }", "{ __typename }"])
+async def test_anonymous_callers_are_refused_before_validation(
+    gateway: Gateway, bearer: str | None, query: str
+) -> None:
+    body = (await gateway.as_token(bearer).post(query)).json()
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]
+    assert "edgs" not in json.dumps(body)
+    assert "nosuch" not in json.dumps(body)
+
+
+async def test_a_max_depth_over_the_server_cap_is_costed_at_the_cap(gateway: Gateway) -> None:
+    body = (await gateway.post('{ lotGenealogy(lotId: "LOT-000001", maxDepth: 10000) { maxDepth } }')).json()
+    assert "errors" not in body, body
+    assert body["data"]["lotGenealogy"]["maxDepth"] == 30  # the server's cap, as the schema says
+
+
+@pytest.mark.parametrize(
+    ("roles", "query", "code"),
+    [
+        (None, "subscription { holdEvents { type } }", "UNAUTHENTICATED"),
+        (
+            {"admin"},
+            "subscription { holdEvents { " + " ".join(f"a{i}: type" for i in range(40)) + " } }",
+            "TOO_MANY_ALIASES",
+        ),
+        ({"shipping"}, "subscription { holdEvents { type } }", "FORBIDDEN"),
+    ],
+)
+async def test_subscriptions_refused_before_they_run_answer_with_an_error(
+    roles: set[str] | None, query: str, code: str
+) -> None:
+    schema = build_graphql_schema()
+    context = SimpleNamespace(
+        authenticated=roles is not None, roles=frozenset(roles or ()), auth_error=None, config=ResolverConfig()
+    )
+    stream = await schema.subscribe(query, context_value=context)  # raises nothing
+    results = [result async for result in stream] if hasattr(stream, "__aiter__") else [stream]
+    assert [[(e.extensions or {}).get("code") for e in r.errors or []] for r in results] == [[code]]

@@ -74,7 +74,7 @@ async def test_every_operation_answers_only_the_right_roles(
         body = (await gateway.as_token(bearer).post(operation)).json()
         assert _codes(body) == {"UNAUTHENTICATED"}, (bearer, body)
         assert body.get("data") is None
-    allowed = POLICY[(kind, name)]
+    allowed = POLICY[(kind.capitalize(), name)]
     for role in ROLES:
         body = (await gateway.as_token(token(role)).post(operation)).json()
         if role in allowed:

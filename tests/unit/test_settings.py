@@ -112,8 +112,18 @@ def test_each_variable_reaches_its_node(env: dict[str, str], path: tuple[str, ..
 
 
 def test_a_source_kind_must_be_known() -> None:
-    with pytest.raises(SettingsError, match="LOTGRAPH_ERP_KIND: must be one of contract, got 'tryton'"):
-        load_settings({**URLS, "LOTGRAPH_ERP_KIND": "tryton"})
+    with pytest.raises(SettingsError, match="LOTGRAPH_ERP_KIND: must be one of contract, tryton, got 'sap'"):
+        load_settings({**URLS, "LOTGRAPH_ERP_KIND": "sap"})
+
+
+def test_a_tryton_kind_needs_its_database_and_password() -> None:
+    env = {**URLS, "LOTGRAPH_WMS_KIND": "tryton", "LOTGRAPH_WMS_TRYTON_DATABASE": "plant"}
+    with pytest.raises(SettingsError, match=r"LOTGRAPH_WMS_TRYTON_PASSWORD: missing .*LOTGRAPH_WMS_KIND is tryton"):
+        load_settings(env)
+    settings = load_settings({**env, "LOTGRAPH_WMS_TRYTON_PASSWORD": "secret"})
+    assert settings.sources["wms"].kind == "tryton"
+    assert settings.sources["erp"].kind == "contract"  # any mix of kinds
+    assert settings.sources["wms"].tryton.login == "admin"
 
 
 def test_the_cli_names_a_bad_setting_and_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
