@@ -15,7 +15,7 @@ from typing import Any
 from api.auth import ROLES, demo_secret, mint
 from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
-from api.servers import Listener, bind, run
+from api.servers import Listener, bind, bind_workers, cores, run, run_workers
 from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
 from api.settings_tree import render_default
 
@@ -33,6 +33,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--config", type=Path, help="TOML settings file (or LOTGRAPH_CONFIG)")
     serve.add_argument("--host", help="interface to listen on (LOTGRAPH_HOST)")
     serve.add_argument("--port", type=int, help="port to listen on (LOTGRAPH_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (LOTGRAPH_WORKERS; default one per core with a Redis store and bus, else 1)",
+    )
     serve.add_argument(
         "--federation", action="store_true", default=None, help="serve as an Apollo Federation v2 subgraph"
     )
@@ -108,14 +113,32 @@ def _lots(raw: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings(os.environ, args.config, host=args.host, port=args.port, federation=args.federation)
+    settings = load_settings(
+        os.environ, args.config, host=args.host, port=args.port, workers=args.workers, federation=args.federation
+    )
     configure_logging(settings.log_level, settings.log_format)
     from api.app import create_app
 
-    listener = Listener(create_app(settings), bind(settings.host, settings.port))
-    log.info("gateway listening", extra={"url": f"http://{settings.host}:{listener.port}/graphql"})
-    run([listener])
-    return 0
+    workers = settings.workers or (cores() if settings.store == settings.bus == "redis" else 1)
+    app = create_app(settings)
+    if workers == 1:
+        listener = Listener(app, bind(settings.host, settings.port))
+        _listening(settings, listener.port, workers)
+        run([listener])
+        return 0
+    socks = bind_workers(settings.host, settings.port, workers)
+    port = socks[0].getsockname()[1]
+    return run_workers(app, socks, started=lambda: _listening(settings, port, workers))
+
+
+def _listening(settings: Settings, port: int, workers: int) -> None:
+    url = f"http://{settings.host}:{port}/graphql"
+    log.info("gateway listening", extra={"url": url, "workers": workers})
+    if workers == 1 and not settings.workers and cores() > 1:
+        log.info(
+            "one worker process: the SQLite store and the in-process bus belong to one process; with store and "
+            "bus on Redis, lotgraph serve starts one worker per core"
+        )
 
 
 def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:

@@ -195,6 +195,13 @@ def _trusted(raw: Any) -> dict[str, str]:
 class Settings:
     host: str = setting("127.0.0.1", "interface the gateway listens on")
     port: int = setting(8000, "port the gateway listens on", parse=parse.port)
+    workers: int = setting(
+        0,
+        "gateway worker processes, each accepting on its own `SO_REUSEPORT` socket of the port (`lotgraph serve "
+        "--workers`); 0: one per core when `store` and `bus` are `redis`, else 1. More than 1 needs `store` and "
+        "`bus` = `redis`: the SQLite store and the in-process bus belong to one process (at most 64)",
+        parse=parse.count(0, 64),
+    )
     data_dir: Path = setting(Path("./data/gateway"), "directory of the local store (SQLite)")
     store: str = setting(
         "sqlite",
@@ -314,6 +321,12 @@ def _check(settings: Settings) -> None:
     for key in ("store", "bus"):
         if getattr(settings, key) == "redis" and not settings.redis_url:
             raise SettingsError(f"LOTGRAPH_REDIS_URL: missing (needed because {key} is redis)")
+    if settings.workers > 1 and not (settings.store == settings.bus == "redis"):
+        raise SettingsError(
+            f"LOTGRAPH_WORKERS: {settings.workers} worker processes need LOTGRAPH_STORE=redis and LOTGRAPH_BUS=redis "
+            "(the SQLite store and the in-process bus belong to one process; a subscriber on one worker would miss "
+            "the events another receives)"
+        )
     auth = settings.auth
     if auth.mode == "jwt" and not (auth.hs256_secret or auth.jwks_file or auth.jwks_url):
         raise SettingsError(

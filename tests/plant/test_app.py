@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,26 @@ async def test_server_on_real_sockets_shares_knobs_between_ports(data_dir: Path)
             assert (await http.get(f"{server.urls['qms']}/lots/LOT-000001")).status_code == 503
             stats = (await http.get(f"{server.urls['qms']}/admin/stats")).json()
             assert stats["requests"] == {"GET /lots/{id}": 2}
+    finally:
+        server.stop()
+        await serving
+
+
+async def test_server_sets_nodelay_on_accepted_connections(data_dir: Path) -> None:
+    """Without TCP_NODELAY a kept-alive client waits ~40 ms per request (Nagle against delayed ACK)."""
+    server = PlantServer(data_dir, port=0)
+    serving = asyncio.create_task(server.serve())
+    try:
+        async with httpx.AsyncClient() as http:
+            for _ in range(20):
+                assert (await http.get(f"{server.urls['qms']}/lots/LOT-000001")).status_code == 200
+            uvicorn_server = server._servers[0][0]  # the combined plant's; its open connections, server side
+            options = [
+                connection.transport.get_extra_info("socket").getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+                for connection in uvicorn_server.server_state.connections
+            ]
+        assert len(options) == 1  # one connection answered all 20
+        assert all(options)
     finally:
         server.stop()
         await serving
