@@ -29,19 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lotgraph", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the gateway")
-    serve.add_argument("--config", type=Path, help="TOML settings file (or LOTGRAPH_CONFIG)")
-    serve.add_argument("--host", help="interface to listen on (LOTGRAPH_HOST)")
-    serve.add_argument("--port", type=int, help="port to listen on (LOTGRAPH_PORT)")
-    serve.add_argument(
-        "--workers",
-        type=int,
-        help="worker processes (LOTGRAPH_WORKERS; default one per core with a Redis store and bus, else 1)",
-    )
-    serve.add_argument(
-        "--federation", action="store_true", default=None, help="serve as an Apollo Federation v2 subgraph"
-    )
-
+    _add_serve(commands.add_parser("serve", help="run the gateway"))
     plant = commands.add_parser("plant", help="run the reference plant (ERP, QMS, MES, WMS)")
     if _command_of(argv) == "plant":  # the plant is imported only by the commands that run it
         from plant.cli import add_arguments
@@ -86,6 +74,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
         return 2
+
+
+def _add_serve(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument("--config", type=Path, help="TOML settings file (or LOTGRAPH_CONFIG)")
+    serve.add_argument("--host", help="interface to listen on (LOTGRAPH_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (LOTGRAPH_PORT)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (LOTGRAPH_WORKERS; default one per core with a Redis store and bus, else 1)",
+    )
+    serve.add_argument(
+        "--federation", action="store_true", default=None, help="serve as an Apollo Federation v2 subgraph"
+    )
 
 
 def _add_demo(demo: argparse.ArgumentParser) -> None:

@@ -113,8 +113,11 @@ async def recover_due(store: Store, bus: EventBus | None, sources: Sources, poli
     for row in await store.due_sagas(limit):
         saga = saga_of_row(row)
         claim = await store.claim(saga.idempotency_key, saga.fingerprint, lease_seconds=policy.lease_seconds)
-        if claim.state is ClaimState.DONE:  # the answer was stored; only the record's end was not
-            await store.save_saga(saga_to_row(ended(saga, SagaStatus.DONE, now=utc_now()), lease_until=0))
+        if claim.state is ClaimState.DONE:
+            # The answer was stored. Whoever stored it wrote the record's end first (recovery) or died before
+            # writing it: read the record again, after the claim, so a stale read never overwrites RECOVERED.
+            if await resumable(store, saga.id) is not None:
+                await store.save_saga(saga_to_row(ended(saga, SagaStatus.DONE, now=utc_now()), lease_until=0))
             continue
         if claim.state is not ClaimState.CLAIMED:
             continue  # another replica, or the client's repeat, is on it
