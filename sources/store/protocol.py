@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from sources.errors import SourceUnavailable
 from sources.store.records import ActionQuery, ActionRow, Claim, HistoryRow, SagaRow
+
+log = logging.getLogger("lotgraph.store")
 
 
 class StoreUnavailable(SourceUnavailable):
@@ -14,6 +17,12 @@ class StoreUnavailable(SourceUnavailable):
 
     def __init__(self, message: str = "the durable store is unavailable") -> None:
         super().__init__("store", message)
+
+    @classmethod
+    def because(cls, exc: BaseException) -> StoreUnavailable:
+        """The error for a failed store call, logged with its cause (clients see only the message above)."""
+        log.warning("store call failed: %s: %s", type(exc).__name__, exc)
+        return cls()
 
 
 class Store(Protocol):

@@ -67,7 +67,7 @@ class RedisStore:
         try:
             return await fn()
         except (RedisError, OSError) as exc:
-            raise StoreUnavailable() from exc
+            raise StoreUnavailable.because(exc) from exc
 
     # idempotency
 

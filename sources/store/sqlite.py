@@ -52,7 +52,7 @@ class SqliteStore:
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
         except sqlite3.Error as exc:
-            raise StoreUnavailable() from exc
+            raise StoreUnavailable.because(exc) from exc
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
