@@ -26,7 +26,9 @@ from plant.generator import generate
 from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
 from sources.store import SqliteStore, Store
+from sources.store.postgres import PostgresStore
 from sources.store.redis import RedisStore
+from tests import postgres
 from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -267,26 +269,37 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own (dropped after)."""
+    async with postgres.database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[tuple[Callable[[], Store], Clock]]:
     """A factory of stores over the same data (two replicas, or two connections), and their clock."""
     clock = Clock()
-    opened: list[SqliteStore | RedisStore] = []
+    opened: list[SqliteStore | RedisStore | PostgresStore] = []
+    async with contextlib.AsyncExitStack() as stack:
+        database = await stack.enter_async_context(postgres.database()) if request.param == "postgres" else ""
 
-    def make() -> Store:
-        store: SqliteStore | RedisStore
-        if request.param == "sqlite":
-            store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
-        else:
-            store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
-        opened.append(store)
-        return store
+        def make() -> Store:
+            store: SqliteStore | RedisStore | PostgresStore
+            if request.param == "sqlite":
+                store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
+            elif request.param == "redis":
+                store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
+            else:
+                store = PostgresStore(database, ttl_seconds=3600, pool_size=4, clock=clock)
+            opened.append(store)
+            return store
 
-    yield make, clock
-    for store in opened:
-        await store.aclose()
+        yield make, clock
+        for store in opened:
+            await store.aclose()
 
 
 async def open_store(make: Callable[[], Store]) -> Store:
