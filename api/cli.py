@@ -1,4 +1,4 @@
-"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, import-epcis, export-trace."""
+"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, settings, migrate, import-epcis, export-trace."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
 from api.servers import Listener, bind, bind_workers, cores, run, run_workers
 from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
-from api.settings_tree import render_default
+from api.settings_tree import postgres_url, render_default
 
 log = logging.getLogger("lotgraph")
 
@@ -53,6 +53,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     listing = commands.add_parser("settings", help="list every setting (LOTGRAPH_… variables, TOML keys, defaults)")
     listing.add_argument("--markdown", action="store_true", help="as the tables of docs/configuration.md")
 
+    migrate = commands.add_parser(
+        "migrate", help="apply the PostgreSQL store's migrations (LOTGRAPH_POSTGRES_URL); serve applies them too"
+    )
+    migrate.add_argument("--url", help="the database (default: LOTGRAPH_POSTGRES_URL)")
+
     traces = trace_commands(commands)
     args = parser.parse_args(argv)
     try:
@@ -70,10 +75,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _token(args)
         if args.command == "settings":
             return _settings(args)
+        if args.command == "migrate":
+            return _migrate(args)
         return _export_schema(args)
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
         return 2
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import asyncpg
+
+    from sources.store.postgres_schema import migrate_url
+
+    raw = args.url or os.environ.get("LOTGRAPH_POSTGRES_URL")
+    if not raw:
+        raise SettingsError("LOTGRAPH_POSTGRES_URL: missing (the database to migrate; or --url)")
+    try:
+        url = postgres_url(raw)
+    except ValueError as exc:
+        raise SettingsError(f"LOTGRAPH_POSTGRES_URL: {exc}") from None
+    try:
+        applied, version = asyncio.run(migrate_url(url))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        print(f"lotgraph: cannot migrate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
+    print(f"lotgraph: PostgreSQL store at schema version {version} ({done})")
+    return 0
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -121,7 +152,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     from api.app import create_app
 
-    workers = settings.workers or (cores() if settings.store == settings.bus == "redis" else 1)
+    workers = settings.workers or (cores() if settings.shared_store and settings.bus == "redis" else 1)
     app = create_app(settings)
     if workers == 1:
         listener = Listener(app, bind(settings.host, settings.port))

@@ -198,15 +198,18 @@ class Settings:
     workers: int = setting(
         0,
         "gateway worker processes, each accepting on its own `SO_REUSEPORT` socket of the port (`lotgraph serve "
-        "--workers`); 0: one per core when `store` and `bus` are `redis`, else 1. More than 1 needs `store` and "
-        "`bus` = `redis`: the SQLite store and the in-process bus belong to one process (at most 64)",
+        "--workers`); 0: one per core when `store` is `postgres` or `redis` and `bus` is `redis`, else 1. More than 1 "
+        "needs them so: the SQLite store and the in-process bus belong to one process (at most 64)",
         parse=parse.count(0, 64),
     )
     data_dir: Path = setting(Path("./data/gateway"), "directory of the local store (SQLite)")
     store: str = setting(
         "sqlite",
-        "durable store of idempotency records and pending actions: `sqlite` or `redis`",
-        choices=("sqlite", "redis"),
+        "durable store of idempotency records, pending actions, saga records and the hold history: `sqlite` (one "
+        "process, the embedded default), `postgres` (replicas; the production choice; it also keeps the dead "
+        "letters and the pollers' watermarks) or `redis` (replicas; needs AOF persistence, see "
+        "[operations](operations.md#the-durable-store))",
+        choices=("sqlite", "redis", "postgres"),
     )
     bus: str = setting(
         "memory",
@@ -217,6 +220,18 @@ class Settings:
         None,
         "Redis URL (`redis://`, `rediss://`, `unix://`), needed when store or bus is `redis`",
         parse=parse.redis_url,
+    )
+    postgres_url: str | None = setting(
+        None,
+        "PostgreSQL URL (`postgresql://user:password@host:port/database`), needed when store is `postgres`",
+        key="postgres.url",
+        parse=parse.postgres_url,
+    )
+    postgres_pool_size: int = setting(
+        10,
+        "connections each gateway process keeps open to PostgreSQL at most (1 to 200)",
+        key="postgres.pool_size",
+        parse=parse.count(1, 200),
     )
     redis_prefix: str = setting(
         "lotgraph:",
@@ -274,6 +289,11 @@ class Settings:
     resilience: ResiliencePolicy = node(section="security", default_factory=ResiliencePolicy)
     ops: OpsSettings = node(section="security", default_factory=OpsSettings)
 
+    @property
+    def shared_store(self) -> bool:
+        """Whether replicas can share the durable store (PostgreSQL or Redis, not the SQLite file)."""
+        return self.store in ("postgres", "redis")
+
 
 LEAVES: tuple[Leaf, ...] = leaves(Settings)
 """Every setting, in the order of the tree."""
@@ -321,11 +341,13 @@ def _check(settings: Settings) -> None:
     for key in ("store", "bus"):
         if getattr(settings, key) == "redis" and not settings.redis_url:
             raise SettingsError(f"LOTGRAPH_REDIS_URL: missing (needed because {key} is redis)")
-    if settings.workers > 1 and not (settings.store == settings.bus == "redis"):
+    if settings.store == "postgres" and not settings.postgres_url:
+        raise SettingsError("LOTGRAPH_POSTGRES_URL: missing (needed because store is postgres)")
+    if settings.workers > 1 and not (settings.shared_store and settings.bus == "redis"):
         raise SettingsError(
-            f"LOTGRAPH_WORKERS: {settings.workers} worker processes need LOTGRAPH_STORE=redis and LOTGRAPH_BUS=redis "
-            "(the SQLite store and the in-process bus belong to one process; a subscriber on one worker would miss "
-            "the events another receives)"
+            f"LOTGRAPH_WORKERS: {settings.workers} worker processes need LOTGRAPH_STORE=postgres (or redis) and "
+            "LOTGRAPH_BUS=redis (the SQLite store and the in-process bus belong to one process; a subscriber on one "
+            "worker would miss the events another receives)"
         )
     auth = settings.auth
     if auth.mode == "jwt" and not (auth.hs256_secret or auth.jwks_file or auth.jwks_url):

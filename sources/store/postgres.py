@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
@@ -27,11 +27,16 @@ from sources.store.postgres_schema import migrate
 from sources.store.protocol import StoreUnavailable
 from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 
+if TYPE_CHECKING:
+    from sources.store.postgres_schema import Conn
+
 T = TypeVar("T")
 
 ACTION_COLUMNS = "id, status, lot_id, created_at, updated_at, due_at, body"
 FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
 """What a call raises when PostgreSQL cannot serve it (down, restarting, a connection cut)."""
+CUT = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError, asyncpg.InterfaceError, OSError)
+"""Of those, the ones that mean the connection is gone (a restart, a shutdown, the network)."""
 
 CLAIM_READ = "SELECT fingerprint, state, lease_until, result, expires_at FROM idempotency WHERE key = $1 FOR UPDATE"
 CLAIM_NEW = (
@@ -75,22 +80,26 @@ class PostgresStore:
         if pool is not None:
             await pool.close()
 
-    async def _run(self, work: Callable[[asyncpg.Connection], Awaitable[T]], *, tx: bool = False) -> T:
-        if self._pool is None:
+    async def run(self, work: Callable[[Conn], Awaitable[T]], *, tx: bool = False) -> T:
+        """``work`` on a connection of the pool (in one transaction with ``tx``); a failure is ``StoreUnavailable``."""
+        pool = self._pool
+        if pool is None:
             raise StoreUnavailable("the durable store is not open")
         try:
-            async with self._pool.acquire(timeout=5) as conn:
+            async with pool.acquire(timeout=5) as conn:
                 if not tx:
                     return await work(conn)
                 async with conn.transaction():
                     return await work(conn)
         except FAILURES as exc:
+            if isinstance(exc, CUT):
+                await pool.expire_connections()  # the others are likely cut too: each reconnects on its next use
             raise StoreUnavailable.because(exc) from exc
 
     # idempotency
 
     async def claim(self, key: str, fingerprint: str, *, lease_seconds: float) -> Claim:
-        async def claim(conn: asyncpg.Connection) -> Claim | None:
+        async def claim(conn: Conn) -> Claim | None:
             now, token = self.clock(), uuid.uuid4().hex
             values = (key, fingerprint, token, now + lease_seconds, now + self.ttl)
             row = await conn.fetchrow(CLAIM_READ, key)
@@ -111,7 +120,7 @@ class PostgresStore:
             return Claim(ClaimState.CLAIMED, token)
 
         for _ in range(5):
-            claimed = await self._run(claim, tx=True)
+            claimed = await self.run(claim, tx=True)
             if claimed is not None:
                 return claimed
         raise StoreUnavailable("the idempotency record kept changing under the claim")
@@ -121,17 +130,17 @@ class PostgresStore:
             "UPDATE idempotency SET state = 'done', token = NULL, result = $3, expires_at = $4"
             " WHERE key = $1 AND token = $2"
         )
-        status = await self._run(lambda conn: conn.execute(sql, key, token, result, self.clock() + self.ttl))
+        status = await self.run(lambda conn: conn.execute(sql, key, token, result, self.clock() + self.ttl))
         return bool(status == "UPDATE 1")
 
     async def abandon(self, key: str, token: str) -> None:
         sql = "DELETE FROM idempotency WHERE key = $1 AND token = $2"
-        await self._run(lambda conn: conn.execute(sql, key, token))
+        await self.run(lambda conn: conn.execute(sql, key, token))
 
     # saga records
 
     async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
-        async def save(conn: asyncpg.Connection) -> None:
+        async def save(conn: Conn) -> None:
             await conn.execute(
                 "INSERT INTO sagas (id, status, lease_until, updated_at, body) VALUES ($1, $2, $3, $4, $5)"
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status, lease_until = excluded.lease_until,"
@@ -140,10 +149,10 @@ class PostgresStore:
             )  # fmt: skip
             await self._insert_actions(conn, actions, lease_seconds)
 
-        await self._run(save, tx=True)
+        await self.run(save, tx=True)
 
     async def saga(self, saga_id: str) -> SagaRow | None:
-        row = await self._run(lambda conn: conn.fetchrow("SELECT * FROM sagas WHERE id = $1", saga_id))
+        row = await self.run(lambda conn: conn.fetchrow("SELECT * FROM sagas WHERE id = $1", saga_id))
         return None if row is None else SagaRow(**dict(row))
 
     async def due_sagas(self, limit: int) -> list[SagaRow]:
@@ -151,16 +160,16 @@ class PostgresStore:
             "SELECT * FROM sagas WHERE status = $1 AND lease_until <= $2 ORDER BY lease_until LIMIT $3"
             " FOR UPDATE SKIP LOCKED"
         )
-        rows = await self._run(lambda conn: conn.fetch(sql, RUNNING, self.clock(), limit), tx=True)
+        rows = await self.run(lambda conn: conn.fetch(sql, RUNNING, self.clock(), limit), tx=True)
         return [SagaRow(**dict(row)) for row in rows]
 
     # pending actions
 
     async def put_actions(self, actions: Sequence[ActionRow], *, lease_seconds: float) -> None:
         if actions:
-            await self._run(lambda conn: self._insert_actions(conn, actions, lease_seconds), tx=True)
+            await self.run(lambda conn: self._insert_actions(conn, actions, lease_seconds), tx=True)
 
-    async def _insert_actions(self, conn: asyncpg.Connection, actions: Sequence[ActionRow], lease: float) -> None:
+    async def _insert_actions(self, conn: Conn, actions: Sequence[ActionRow], lease: float) -> None:
         if actions:
             due = self.clock() + lease
             await conn.executemany(
@@ -175,7 +184,7 @@ class PostgresStore:
         sql = "UPDATE pending_actions SET status = $1, due_at = $2, updated_at = $3, body = $4 WHERE id = $5"
         checks = expected or {}
 
-        async def save(conn: asyncpg.Connection) -> list[str]:
+        async def save(conn: Conn) -> list[str]:
             saved = []
             for a in actions:
                 check = (checks[a.id],) if a.id in checks else ()
@@ -184,20 +193,20 @@ class PostgresStore:
                     saved.append(a.id)
             return saved
 
-        return await self._run(save, tx=True) if actions else []
+        return await self.run(save, tx=True) if actions else []
 
     async def remove_actions(self, ids: Sequence[str]) -> None:
         if ids:
-            await self._run(lambda conn: conn.execute("DELETE FROM pending_actions WHERE id = ANY($1)", list(ids)))
+            await self.run(lambda conn: conn.execute("DELETE FROM pending_actions WHERE id = ANY($1)", list(ids)))
 
     async def lease_due(self, *, limit: int, lease_seconds: float) -> list[ActionRow]:
         now = self.clock()
-        rows = await self._run(lambda conn: conn.fetch(LEASE_DUE, now + lease_seconds, DUE, now, limit))
+        rows = await self.run(lambda conn: conn.fetch(LEASE_DUE, now + lease_seconds, DUE, now, limit))
         return sorted((ActionRow(**dict(row)) for row in rows), key=lambda a: a.created_at)
 
     async def action_rows(self, ids: Sequence[str]) -> list[ActionRow]:
         sql = f"SELECT {ACTION_COLUMNS} FROM pending_actions WHERE id = ANY($1)"
-        rows = await self._run(lambda conn: conn.fetch(sql, list(ids)))
+        rows = await self.run(lambda conn: conn.fetch(sql, list(ids)))
         found = {row["id"]: ActionRow(**dict(row)) for row in rows}
         return [found[i] for i in ids if i in found]
 
@@ -211,17 +220,17 @@ class PostgresStore:
             f"SELECT {ACTION_COLUMNS} FROM pending_actions WHERE {where}"
             f" ORDER BY created_at DESC, id LIMIT ${len(params) + 1}"
         )
-        rows = await self._run(lambda conn: conn.fetch(sql, *params, query.limit))
+        rows = await self.run(lambda conn: conn.fetch(sql, *params, query.limit))
         return [ActionRow(**dict(row)) for row in rows]
 
     async def count_actions(self, query: ActionQuery) -> int:
         where, params = _where(query)
         sql = f"SELECT COUNT(*) FROM pending_actions WHERE {where}"
-        return int(await self._run(lambda conn: conn.fetchval(sql, *params)))
+        return int(await self.run(lambda conn: conn.fetchval(sql, *params)))
 
     async def next_due(self) -> float | None:
         sql = "SELECT MIN(due_at) FROM pending_actions WHERE status = $1"
-        value = await self._run(lambda conn: conn.fetchval(sql, DUE))
+        value = await self.run(lambda conn: conn.fetchval(sql, DUE))
         return None if value is None else float(value)
 
     # hold history
@@ -233,23 +242,23 @@ class PostgresStore:
         )
         rows = [(e.key, e.lot_id, e.hold_id, e.at, e.body) for e in entries]
         if rows:
-            await self._run(lambda conn: conn.executemany(sql, rows), tx=True)
+            await self.run(lambda conn: conn.executemany(sql, rows), tx=True)
 
     async def history(
         self, *, lot_id: str | None, hold_id: str | None, after: int | None, limit: int
     ) -> list[HistoryRow]:
         column, value = ("lot_id", lot_id) if lot_id is not None else ("hold_id", hold_id)
         sql = f"SELECT * FROM hold_history WHERE {column} = $1 AND seq > $2 ORDER BY seq LIMIT $3"
-        rows = await self._run(lambda conn: conn.fetch(sql, value, after or 0, limit))
+        rows = await self.run(lambda conn: conn.fetch(sql, value, after or 0, limit))
         return [HistoryRow(**dict(row)) for row in rows]
 
     async def count_history(self, *, lot_id: str | None, hold_id: str | None) -> int:
         column, value = ("lot_id", lot_id) if lot_id is not None else ("hold_id", hold_id)
         sql = f"SELECT COUNT(*) FROM hold_history WHERE {column} = $1"
-        return int(await self._run(lambda conn: conn.fetchval(sql, value)))
+        return int(await self.run(lambda conn: conn.fetchval(sql, value)))
 
     async def purge(self) -> int:
-        async def purge(conn: asyncpg.Connection) -> int:
+        async def purge(conn: Conn) -> int:
             now = self.clock()
             statuses = [
                 await conn.execute("DELETE FROM idempotency WHERE expires_at <= $1", now),
@@ -262,7 +271,7 @@ class PostgresStore:
             ]
             return sum(int(status.split()[-1]) for status in statuses)
 
-        return await self._run(purge, tx=True)
+        return await self.run(purge, tx=True)
 
 
 def _where(query: ActionQuery) -> tuple[str, list[Any]]:

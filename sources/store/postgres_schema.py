@@ -7,7 +7,15 @@ others wait and then find it applied. A migration is never edited once released;
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 import asyncpg
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+    Conn: TypeAlias = asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]
+    """A connection of its own, or one of a pool."""
 
 LOCK = 0x6C6F7467  # the advisory lock of migrations ("lotg")
 
@@ -57,7 +65,7 @@ CREATE TABLE poll_memory (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 LATEST = MIGRATIONS[-1][0]
 
 
-async def migrate(conn: asyncpg.Connection) -> list[int]:
+async def migrate(conn: Conn) -> list[int]:
     """Apply the migrations this database lacks; returns the versions applied now."""
     async with conn.transaction():  # two replicas creating it at once would collide without the lock
         await conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK)
@@ -79,9 +87,18 @@ async def migrate(conn: asyncpg.Connection) -> list[int]:
     return applied
 
 
-async def version(conn: asyncpg.Connection) -> int:
+async def version(conn: Conn) -> int:
     """The latest migration applied (0: none)."""
     exists = await conn.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
     if not exists:
         return 0
     return int(await conn.fetchval("SELECT COALESCE(MAX(version), 0) FROM schema_version"))
+
+
+async def migrate_url(url: str) -> tuple[list[int], int]:
+    """``migrate`` over a connection of its own: the versions applied now, and the schema's version after."""
+    conn = await asyncpg.connect(url, timeout=10)
+    try:
+        return await migrate(conn), await version(conn)
+    finally:
+        await conn.close()

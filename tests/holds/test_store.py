@@ -1,4 +1,4 @@
-"""The durable store, SQLite and Redis alike: claims of idempotency keys and leases of pending actions."""
+"""The durable store, SQLite, Redis and PostgreSQL alike: claims of idempotency keys and leases of pending actions."""
 
 from __future__ import annotations
 
@@ -116,6 +116,20 @@ async def test_pending_actions_are_leased_to_one_worker_at_a_time(stores: tuple[
         (first.id, ActionStatus.DONE, 2)
     ]
     assert await listed(worker_a, {ActionStatus.PENDING, ActionStatus.FAILED}, 10) == []
+
+
+async def test_workers_polling_together_get_every_due_action_once(stores: tuple[Callable[[], Store], Clock]) -> None:
+    make, clock = stores
+    workers = [await open_store(make) for _ in range(3)]
+    actions = [_action(f"L{n}", clock.now + n) for n in range(60)]
+    await workers[0].put_actions(rows(*actions), lease_seconds=0)
+    clock.now += 100
+    rounds = [
+        await asyncio.gather(*(w.lease_due(limit=7, lease_seconds=60) for w in workers for _ in range(2)))
+        for _ in range(6)
+    ]
+    handed = [row.id for leased in rounds for found in leased for row in found]
+    assert sorted(handed) == sorted(a.id for a in actions)  # each once: none twice, none left out
 
 
 async def test_actions_are_listed_newest_first_and_by_status(stores: tuple[Callable[[], Store], Clock]) -> None:
