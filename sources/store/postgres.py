@@ -33,10 +33,17 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 ACTION_COLUMNS = "id, status, lot_id, created_at, updated_at, due_at, body"
-FAILURES = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError)
-"""What a call raises when PostgreSQL cannot serve it (down, restarting, a connection cut)."""
-CUT = (asyncpg.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError, asyncpg.InterfaceError, OSError)
-"""Of those, the ones that mean the connection is gone (a restart, a shutdown, the network)."""
+CUT = (
+    asyncpg.PostgresConnectionError,
+    asyncpg.exceptions.OperatorInterventionError,  # the server shutting down or starting
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,  # a connection left mid-operation when the server went away
+    OSError,
+    TimeoutError,
+)
+"""What a call raises when its connection is gone (a restart, a shutdown, the network)."""
+FAILURES = (asyncpg.PostgresError, *CUT)
+"""What a call raises when PostgreSQL cannot serve it: a connection gone, or an error of the server."""
 
 CLAIM_READ = "SELECT fingerprint, state, lease_until, result, expires_at FROM idempotency WHERE key = $1 FOR UPDATE"
 CLAIM_NEW = (

@@ -51,9 +51,9 @@ class Rig:
         for system in ("qms", "wms"):
             await self.client.post(f"{self.plant.url}/{system}/admin/stats/reset")
 
-    async def crash(self, data_dir: Path, point: str, query: str, variables: dict[str, Any]) -> None:
-        """Run the request on a gateway that dies at ``point``; wait until it is dead."""
-        gateway = await self.gateway(data_dir, LOTGRAPH_TEST_CRASH_AT=point)
+    async def crash(self, data_dir: Path, point: str, query: str, variables: dict[str, Any], **env: str) -> None:
+        """Run the request on a gateway (with the settings ``env``) that dies at ``point``; wait until it is dead."""
+        gateway = await self.gateway(data_dir, LOTGRAPH_TEST_CRASH_AT=point, **env)
         try:
             with contextlib.suppress(httpx.HTTPError):
                 response = await self.client.post(
