@@ -21,7 +21,7 @@ from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
 from sources.bundle import Sources
 from sources.correlation import set_correlation_id
 from sources.ports import EventBus
-from sources.store import Store
+from sources.store import Store, StoreUnavailable
 
 log = logging.getLogger("lotgraph.holds")
 
@@ -106,6 +106,8 @@ class PendingActionWorker:
                 if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
                     self._last_purge = time.monotonic()
                     await self.store.purge()
+            except StoreUnavailable:  # down or restarting: said once per poll, without a trace; tried again
+                log.warning("pending action round failed: the durable store is unavailable")
             except Exception:
                 log.exception("pending action round failed")
             self._wake.clear()
