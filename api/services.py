@@ -37,9 +37,10 @@ from sources.deadletters import DeadLetterStore, RedisDeadLetters, SqliteDeadLet
 from sources.http import CallStats
 from sources.ports import EventBus
 from sources.store import SqliteStore, Store
+from sources.store.postgres import PostgresStore
+from sources.store.postgres_state import PostgresDeadLetters, PostgresMemory
 
 if TYPE_CHECKING:
-    from sources.store.postgres import PostgresStore
     from sources.store.redis import RedisStore
 
 
@@ -159,11 +160,7 @@ def _poll_changes(
     if all(source.kind != "tryton" for source in settings.sources.values()):
         return
     memory: Memory
-    if settings.store == "postgres":
-        from sources.store.postgres import PostgresStore
-        from sources.store.postgres_state import PostgresMemory
-
-        assert isinstance(store, PostgresStore)
+    if isinstance(store, PostgresStore):
         memory = PostgresMemory(store)
     else:
         memory = SqliteMemory(settings.data_dir / "tryton-poll.db")
@@ -204,14 +201,10 @@ def build_bus(settings: Settings) -> SqliteBus | RedisBus:
     return SqliteBus(settings.data_dir / "events.db", queue_size=settings.events.queue_size)
 
 
-def build_dead_letters(settings: Settings, store: Store | None = None) -> DeadLetterStore:
+def build_dead_letters(settings: Settings, store: Store) -> DeadLetterStore:
     """Where webhooks that could not be recorded are kept: in PostgreSQL with the store there, else beside the event
     log (SQLite, or Redis with the bus)."""
-    if settings.store == "postgres" and store is not None:
-        from sources.store.postgres import PostgresStore
-        from sources.store.postgres_state import PostgresDeadLetters
-
-        assert isinstance(store, PostgresStore)
+    if isinstance(store, PostgresStore):
         return PostgresDeadLetters(store)
     if settings.bus == "redis":
         assert settings.redis_url is not None
@@ -223,8 +216,6 @@ def build_store(settings: Settings) -> SqliteStore | RedisStore | PostgresStore:
     """The durable store of idempotency records and pending actions: SQLite under the data directory, PostgreSQL,
     or Redis."""
     if settings.store == "postgres":
-        from sources.store.postgres import PostgresStore
-
         assert settings.postgres_url is not None  # load_settings requires it with store = postgres
         return PostgresStore(
             settings.postgres_url, ttl_seconds=settings.idempotency_ttl, pool_size=settings.postgres_pool_size
