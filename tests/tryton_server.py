@@ -7,16 +7,18 @@ from __future__ import annotations
 import contextlib
 import socket
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from api.app import create_app
+from api.app import Lotgraph, create_app
 from api.settings import Settings, load_settings
 from plant.qms import create_app as create_qms_app
 from plant.tables import QMS
@@ -43,7 +45,8 @@ from tests.conftest import TEST_SECRET, Gateway
 SYSTEMS = ("ERP", "QMS", "MES", "WMS")
 MIXED = ("ERP", "MES", "WMS")
 """The expected first deployment: ERP, MES and WMS on Tryton, the QMS a system that implements the contract."""
-CONTRACT_QMS = "http://qms.contract.test"
+CONTRACT = "http://contract.test"
+CONTRACT_QMS = f"{CONTRACT}/qms"
 
 
 @dataclass
@@ -131,14 +134,24 @@ def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYS
     return load_settings({**tryton_env(tryton, data_dir, kinds), **extra})
 
 
+G = TypeVar("G", bound=Gateway)
+
+
+def plain(client: httpx.AsyncClient, app: Lotgraph) -> Gateway:
+    return Gateway(client)
+
+
 @contextlib.asynccontextmanager
 async def gateway_on(
-    settings: Settings, transports: dict[str, httpx.AsyncBaseTransport] | None = None
-) -> AsyncIterator[Gateway]:
+    settings: Settings,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    make: Callable[[httpx.AsyncClient, Lotgraph], G] = plain,
+) -> AsyncIterator[G]:
+    """The gateway in process; ``make`` wraps its client (and app) in the test's kind of client."""
     app = create_app(settings, transports=transports)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test", timeout=120)
     async with app.router.lifespan_context(app), client:
-        yield Gateway(client)
+        yield make(client, app)
 
 
 def admin_rpc(tryton: Tryton, name: str = "tests") -> TrytonRpc:
@@ -161,32 +174,38 @@ def contract_qms(directory: Path, lots: dict[str, str]) -> Path:
 
 
 @dataclass
-class Mixed:
-    """A gateway over the mixed deployment, with direct clients of its Tryton and of its contract QMS."""
+class Mixed(Generic[G]):
+    """A gateway over the mixed deployment, with direct clients of its Tryton and of its contract QMS (at
+    ``/qms``, as in the reference plant)."""
 
-    gateway: Gateway
+    gateway: G
     rpc: TrytonRpc
-    qms: httpx.AsyncClient
+    contract: httpx.AsyncClient
     qms_db: Path
 
 
 @contextlib.asynccontextmanager
-async def mixed_gateway(tryton: Tryton, directory: Path, **extra: str) -> AsyncIterator[Mixed]:
+async def mixed_gateway(
+    tryton: Tryton,
+    directory: Path,
+    make: Callable[[httpx.AsyncClient, Lotgraph], G] = plain,
+    **extra: str,
+) -> AsyncIterator[Mixed[G]]:
     """The gateway in process with ERP, MES and WMS on the session's Tryton and the QMS on a contract QMS of this
     test's own (holds change it)."""
     rpc = admin_rpc(tryton)
     try:
         found = await rpc.search_read("stock.lot", [], ["number", "product.code"])
         path = contract_qms(directory / "qms", {r["number"]: r["product."]["code"] for r in found})
-        app = create_qms_app(path)
-        transport = httpx.ASGITransport(app=app)
+        qms = create_qms_app(path)
+        transport = httpx.ASGITransport(app=Starlette(routes=[Mount("/qms", app=qms)]))
         settings = tryton_settings(tryton, directory / "gateway", MIXED, **extra)
         async with (
-            app.router.lifespan_context(app),
-            httpx.AsyncClient(transport=transport, base_url=CONTRACT_QMS) as qms,
-            gateway_on(settings, {"qms": transport}) as gateway,
+            qms.router.lifespan_context(qms),
+            httpx.AsyncClient(transport=transport, base_url=CONTRACT) as contract,
+            gateway_on(settings, {"qms": transport}, make) as gateway,
         ):
-            yield Mixed(gateway, rpc, qms, path)
+            yield Mixed(gateway, rpc, contract, path)
     finally:
         await rpc.aclose()
 
