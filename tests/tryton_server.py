@@ -46,7 +46,7 @@ SYSTEMS = ("ERP", "QMS", "MES", "WMS")
 MIXED = ("ERP", "MES", "WMS")
 """The expected first deployment: ERP, MES and WMS on Tryton, the QMS a system that implements the contract."""
 CONTRACT = "http://contract.test"
-CONTRACT_QMS = f"{CONTRACT}/qms"
+"""Where the systems that implement the contract answer in the mixed deployment (``/qms``, as in the plant)."""
 
 
 @dataclass
@@ -118,7 +118,7 @@ def tryton_env(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS)
     """Settings (as environment) of a gateway whose ``kinds`` systems are the session's Tryton."""
     env = {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0", "LOTGRAPH_DATA_DIR": str(data_dir)}
     for system in SYSTEMS:
-        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url if system in kinds else CONTRACT_QMS
+        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url if system in kinds else f"{CONTRACT}/{system.lower()}"
         if system in kinds:
             env |= {
                 f"LOTGRAPH_{system}_KIND": "tryton",

@@ -58,7 +58,6 @@ class Upstream:
     names (``raw_wide``: a raw lot reaching far, ``merge``: a lot of many inputs, ``split``: a lot used by many,
     ``multi_customer``: a shipped lot)."""
 
-    kind: str
     gateway: Gateway
     genealogy: Genealogy
     lots: dict[str, str]
@@ -89,7 +88,7 @@ async def upstream(
         names = ("raw_wide", "merge", "split", "multi_customer")
         async with gateway_over(plant, settings) as gateway:
             lots = {name: manifest["lots"][name] for name in names}
-            yield Upstream("contract", gateway, genealogy, lots, plant_dir)
+            yield Upstream(gateway, genealogy, lots, plant_dir)
         return
     reference = tryton_reference
     raw = {lot for lot in reference.outputs if lot not in reference.inputs}
@@ -97,7 +96,7 @@ async def upstream(
     lots |= {"split": reference.most(reference.outputs, set(reference.outputs) - {lots["merge"]})}
     lots |= {"multi_customer": tryton.manifest["demo"]["lot_backward"]}
     async with mixed_gateway(tryton, tmp_path) as mixed:
-        yield Upstream("tryton", mixed.gateway, reference, lots, mixed.qms_db.parent, mixed.rpc)
+        yield Upstream(mixed.gateway, reference, lots, mixed.qms_db.parent, mixed.rpc)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import functools
 import signal
 import sqlite3
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,7 @@ from sources.tryton.mapping import HOLD_CONTROL, QUARANTINE_CODE
 from tests.holds.conftest import PENDING, PLACE, eventually
 from tests.tryton_server import Tryton, admin_rpc, tryton_env
 
-RESTARTED = {
+QUICK_RECOVERY = {
     "LOTGRAPH_AUTH_MODE": "none",
     "LOTGRAPH_LOG_LEVEL": "warning",
     "LOTGRAPH_HOLDS_LEASE_SECONDS": "2",  # recovery takes a dead run over quickly
@@ -79,7 +80,7 @@ class TrytonStock:
 
 
 async def gateway(tryton: Tryton, data_dir: Path, **env: str) -> Launched:
-    settings = {**tryton_env(tryton, data_dir), **RESTARTED, **env}
+    settings = {**tryton_env(tryton, data_dir), **QUICK_RECOVERY, **env}
     return await launch.started(launch.gateway, settings, log=data_dir.parent / f"{data_dir.name}.log")
 
 
@@ -91,7 +92,7 @@ async def data(client: httpx.AsyncClient, gateway: Launched, query: str, variabl
 
 
 @pytest.fixture
-async def state(tryton: Tryton) -> Any:
+async def state(tryton: Tryton) -> AsyncIterator[TrytonStock]:
     rpc = admin_rpc(tryton, "crash-check")
     yield TrytonStock(rpc)
     await rpc.aclose()
