@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
 from sources.bus.envelope import Event
+from sources.custody import Aggregation, CustodyEvent
 from sources.records import (
     Customer,
     Deviation,
@@ -132,6 +133,16 @@ class MesPort(Upstream, Protocol):
 
     async def edges_out_of(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         """Edges whose input is one of ``lot_ids`` (one level forward), by input lot."""
+        ...
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+        """Shipping and receiving of the lots (naming them, or a container they were packed in), oldest first, by
+        lot. ``NotSupported`` when the system keeps no such events."""
+        ...
+
+    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
+        """Aggregation (packing, unpacking) events of the lots, as child or parent, oldest first, by lot.
+        ``NotSupported`` when the system keeps no containers."""
         ...
 
 

@@ -3,7 +3,10 @@
 Genealogy comes from TransformationEvents: one level backward is ``MATCH_outputEPCClass`` over the level's lots,
 one level forward ``MATCH_inputEPCClass``, each one request per chunk of lots (chunks in parallel), following
 ``nextPageToken`` (the ``Link: rel="next"`` header) to the end. Lot masters are ``MATCH_anyEPCClass`` over the
-lots (``sources.epcis.genealogy`` says how a master is read from events).
+lots (``sources.epcis.genealogy`` says how a master is read from events). Custody and containment
+(``sources.epcis.custody``) are two levels: ``MATCH_anyEPCClass`` over the lots (their shipping, receiving and
+aggregation events), then ``MATCH_anyEPC`` over the containers those put them in (the containers' own shipping,
+receiving and unpacking events).
 
 Lot ids are what the gateway calls lots (``sources.epcis.genealogy.lot_id``). To ask a repository about a lot the
 adapter needs the EPC class the repository spells it with: it remembers the class of every lot it has seen in an
@@ -21,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sources.cache import RecordCache
+from sources.custody import Aggregation, CustodyEvent
+from sources.epcis.custody import containers_of, containment_of, custody_of
 from sources.epcis.events import Event, EventError, read_event
 from sources.epcis.genealogy import edges_of, lot_id, lots_of
 from sources.errors import SourceProtocolError
@@ -33,6 +38,8 @@ CHUNK = 100
 """EPC classes per request (they travel in the query string)."""
 PER_PAGE = 1000
 MAX_PAGES = 1000
+AROUND = "ObjectEvent,AggregationEvent"
+"""The event types custody and containment are read from."""
 
 
 class EpcisMesSource:
@@ -41,9 +48,16 @@ class EpcisMesSource:
     kind = "epcis"
 
     def __init__(
-        self, client: SourceClient, *, cache_ttl: float = 0.0, chunk: int = CHUNK, per_page: int = PER_PAGE
+        self,
+        client: SourceClient,
+        *,
+        cache_ttl: float = 0.0,
+        chunk: int = CHUNK,
+        per_page: int = PER_PAGE,
+        path: str = "/events",
     ) -> None:
         self.client = client
+        self.path = path
         self.chunk = chunk
         self.per_page = per_page
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
@@ -83,6 +97,23 @@ class EpcisMesSource:
         edges = [e for event in events for e in edges_of(event) if e.input_lot_id in ids]
         return group_by(_unique(edges), lambda e: e.input_lot_id)
 
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+        ids = list(dict.fromkeys(lot_ids))
+        return custody_of(await self._around(ids), ids)
+
+    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
+        ids = list(dict.fromkeys(lot_ids))
+        return containment_of(await self._around(ids), ids)
+
+    async def _around(self, ids: list[str]) -> list[Event]:
+        """The lots' object and aggregation events, then those of the containers the lots were packed in (and of
+        lots that are containers themselves: instance EPCs)."""
+        own = await self._events_of("MATCH_anyEPCClass", ids, eventType=AROUND) if ids else []
+        epcs = sorted(containers_of(own, ids) | {i for i in ids if i.startswith("urn:epc:id:")})
+        chunks = [epcs[i : i + self.chunk] for i in range(0, len(epcs), self.chunk)]
+        found = await asyncio.gather(*(self._query({"MATCH_anyEPC": ",".join(c), "eventType": AROUND}) for c in chunks))
+        return _unique_events([*own, *(event for events in found for event in events)])
+
     # -- queries ------------------------------------------------------------------------------------------------
 
     async def _events_of(self, param: str, lot_ids: Iterable[str], **extra: str) -> list[Event]:
@@ -104,7 +135,7 @@ class EpcisMesSource:
         query = {**params, "perPage": str(self.per_page)}
         events: list[Event] = []
         for _ in range(MAX_PAGES):
-            body, following = await self.client.get_page("/events", query)
+            body, following = await self.client.get_page(self.path, query)
             events.extend(self._read(body))
             token = parse_qs(urlsplit(following).query).get("nextPageToken") if following else None
             if not token:

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import RecordCache
-from sources.errors import SourceRejected
+from sources.custody import Aggregation, CustodyEvent
+from sources.errors import NotSupported, SourceRejected
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health
 from sources.tryton.client import Domain, TrytonRpc
@@ -176,6 +177,12 @@ class TrytonMes:
                     )
                 )
         return edges
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+        raise NotSupported(self.name, "custody (shipping and receiving events) is not read from Tryton yet")
+
+    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
+        raise NotSupported(self.name, "Tryton keeps no containers (SSCC) of lots")
 
 
 def _id(lot: Lot) -> str:

@@ -1,0 +1,151 @@
+"""EPCIS events as custody and containment of lots (plain functions over ``sources.epcis.events.Event``).
+
+- Containment: an AggregationEvent ``ADD`` (or ``OBSERVE``) with the lot among its children puts the lot in the
+  parent (an SSCC pallet or case) from that time; a later ``DELETE`` of that parent that names the lot, or names no
+  children (everything out), takes it out.
+- Custody: an ObjectEvent or AggregationEvent with bizStep ``shipping`` or ``receiving`` that names the lot, or that
+  names a container while the lot was in it (a pallet shipped by its SSCC alone, as GS1 examples do). Parties are
+  read from the source and destination lists (``owning_party`` first, then ``possessing_party``), places from
+  their ``location`` entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sources.custody import Aggregation, Contained, CustodyEvent
+from sources.epcis.events import Event, Party, Quantity
+from sources.epcis.genealogy import lot_id
+from sources.units import plain
+
+CUSTODY_STEPS = frozenset({"shipping", "receiving"})
+PARTY_TYPES = ("owning_party", "possessing_party")
+
+Stay = tuple[str, datetime, datetime | None]
+"""A lot in a container: the parent, from, until (None: not taken out as far as the events tell)."""
+
+
+def children(event: Event) -> list[Contained]:
+    quantities = [Contained(lot_id(q.epc_class), q.quantity, plain(q.uom) if q.uom else None) for q in event.quantities]
+    return [*quantities, *(Contained(lot_id(e), None, None) for e in event.epcs)]
+
+
+def stays(events: Iterable[Event], lot: str) -> list[Stay]:
+    """When ``lot`` was in which container, from the aggregation events among ``events``."""
+    found: list[Stay] = []
+    for event in sorted(events, key=lambda e: e.event_time):
+        if event.type != "AggregationEvent" or event.parent_id is None:
+            continue
+        kids = children(event)
+        inside = any(c.id == lot for c in kids)
+        open_now = [i for i, s in enumerate(found) if s[0] == event.parent_id and s[2] is None]
+        if event.action in ("ADD", "OBSERVE") and inside and not open_now:
+            found.append((event.parent_id, event.event_time, None))
+        elif event.action == "DELETE" and (inside or not kids):
+            for i in open_now:
+                found[i] = (found[i][0], found[i][1], event.event_time)
+    return found
+
+
+def containers_of(events: Iterable[Event], lots: Iterable[str]) -> set[str]:
+    every = list(events)
+    return {stay[0] for lot in lots for stay in stays(every, lot)}
+
+
+def _party(parties: tuple[Party, ...]) -> str | None:
+    for kind in PARTY_TYPES:
+        for party in parties:
+            if party.type == kind:
+                return party.id
+    return None
+
+
+def _location(parties: tuple[Party, ...]) -> str | None:
+    return next((p.id for p in parties if p.type == "location"), None)
+
+
+def _quantity(event: Event, lot: str) -> Quantity | None:
+    return next((q for q in event.quantities if lot_id(q.epc_class) == lot), None)
+
+
+def _custody(event: Event, lot: str, container: str | None, packed: Contained | None) -> CustodyEvent:
+    own = _quantity(event, lot)
+    quantity, uom = (own.quantity, plain(own.uom) if own.uom else None) if own else (None, None)
+    if own is None and packed is not None:
+        quantity, uom = packed.quantity, packed.uom
+    reference = event.biz_transactions[0] if event.biz_transactions else None
+    return CustodyEvent(
+        lot_id=lot,
+        event_id=event.event_id,
+        at=event.event_time,
+        biz_step=event.biz_step or "",
+        disposition=event.disposition,
+        from_party=_party(event.sources),
+        from_location=_location(event.sources),
+        to_party=_party(event.destinations),
+        to_location=_location(event.destinations),
+        biz_location=event.biz_location,
+        read_point=event.read_point,
+        container=container,
+        quantity=quantity,
+        uom=uom,
+        reference_type=(reference.type or None) if reference else None,
+        reference=reference.id if reference else None,
+    )
+
+
+def _packed(events: list[Event], parent: str, lot: str, since: datetime) -> Contained | None:
+    for event in events:
+        if event.type == "AggregationEvent" and event.parent_id == parent and event.event_time == since:
+            return next((c for c in children(event) if c.id == lot), None)
+    return None
+
+
+def custody_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+    """Each lot's custody events, oldest first (a lot without any is absent)."""
+    every = sorted(events, key=lambda e: (e.event_time, e.event_id or ""))
+    moves = [e for e in every if e.biz_step in CUSTODY_STEPS and e.type in ("ObjectEvent", "AggregationEvent")]
+    found: dict[str, list[CustodyEvent]] = {}
+    for lot in dict.fromkeys(lots):
+        lot_stays = stays(every, lot)
+        for event in moves:
+            named = {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
+            if lot in named and event.parent_id != lot:
+                found.setdefault(lot, []).append(_custody(event, lot, None, None))
+                continue
+            for parent, since, until in lot_stays:
+                if parent in named and since <= event.event_time and (until is None or event.event_time <= until):
+                    packed = _packed(every, parent, lot, since)
+                    found.setdefault(lot, []).append(_custody(event, lot, parent, packed))
+                    break
+    return found
+
+
+def aggregation(event: Event) -> Aggregation:
+    assert event.parent_id is not None
+    return Aggregation(
+        event_id=event.event_id,
+        at=event.event_time,
+        action=event.action or "",
+        biz_step=event.biz_step,
+        parent_id=event.parent_id,
+        children=tuple(children(event)),
+        biz_location=event.biz_location,
+        read_point=event.read_point,
+    )
+
+
+def containment_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, list[Aggregation]]:
+    """Each lot's aggregation events, oldest first: those naming it as a child or as the parent, and those that
+    emptied a container it was in (a lot without any is absent)."""
+    every = sorted(events, key=lambda e: (e.event_time, e.event_id or ""))
+    packings = [e for e in every if e.type == "AggregationEvent" and e.parent_id is not None]
+    found: dict[str, list[Aggregation]] = {}
+    for lot in dict.fromkeys(lots):
+        parents = {stay[0] for stay in stays(packings, lot)}
+        for event in packings:
+            kids = children(event)
+            if event.parent_id == lot or any(c.id == lot for c in kids) or (event.parent_id in parents and not kids):
+                found.setdefault(lot, []).append(aggregation(event))
+    return found
