@@ -15,6 +15,7 @@ from aiodataloader import DataLoader
 
 from resolvers.config import ResolverConfig
 from sources.bundle import Sources
+from sources.custody import Aggregation, CustodyEvent
 from sources.records import (
     Customer,
     Deviation,
@@ -155,6 +156,14 @@ class Loaders:
     @cached_property
     def edges_out_of(self) -> Loader[list[GenealogyEdge]]:
         return Loader(self.sources.mes.edges_out_of, [])
+
+    @cached_property
+    def custody(self) -> Loader[list[CustodyEvent]]:
+        return Loader(self.sources.mes.custody, [])
+
+    @cached_property
+    def containment(self) -> Loader[list[Aggregation]]:
+        return Loader(self.sources.mes.containment, [])
 
     # WMS
     @cached_property
