@@ -13,13 +13,13 @@ __all__ = ["Aggregation", "Contained", "CustodyEvent", "containment", "custody",
 
 
 async def custody(ctx: Context, lot_id: str) -> list[CustodyEvent]:
-    return await ctx.loaders.custody.load(lot_id)
+    return list((await ctx.loaders.custody.load(lot_id)).moves)
 
 
 async def containment(ctx: Context, lot_id: str) -> tuple[list[Aggregation], list[Aggregation]]:
     """The lot's aggregation events split: those where it is packed in (or taken out of) a container, and those
     where it is the container."""
-    events = await ctx.loaders.containment.load(lot_id)
+    events = (await ctx.loaders.custody.load(lot_id)).aggregations
     return [e for e in events if e.parent_id != lot_id], [e for e in events if e.parent_id == lot_id]
 
 

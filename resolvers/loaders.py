@@ -15,7 +15,7 @@ from aiodataloader import DataLoader
 
 from resolvers.config import ResolverConfig
 from sources.bundle import Sources
-from sources.custody import Aggregation, CustodyEvent
+from sources.custody import NO_CUSTODY, Custody
 from sources.records import (
     Customer,
     Deviation,
@@ -158,12 +158,8 @@ class Loaders:
         return Loader(self.sources.mes.edges_out_of, [])
 
     @cached_property
-    def custody(self) -> Loader[list[CustodyEvent]]:
-        return Loader(self.sources.mes.custody, [])
-
-    @cached_property
-    def containment(self) -> Loader[list[Aggregation]]:
-        return Loader(self.sources.mes.containment, [])
+    def custody(self) -> Loader[Custody]:
+        return Loader(self.sources.mes.custody, NO_CUSTODY)
 
     # WMS
     @cached_property

@@ -59,3 +59,16 @@ class Aggregation:
     children: tuple[Contained, ...]
     biz_location: str | None
     read_point: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Custody:
+    """What a source knows of one lot's custody and containment, oldest first."""
+
+    moves: tuple[CustodyEvent, ...]
+    aggregations: tuple[Aggregation, ...]
+    """Aggregation events naming the lot as a child or as the parent, and those that emptied a container it was
+    in."""
+
+
+NO_CUSTODY = Custody((), ())

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
 from sources.bus.envelope import Event
-from sources.custody import Aggregation, CustodyEvent
+from sources.custody import Custody
 from sources.records import (
     Customer,
     Deviation,
@@ -135,14 +135,10 @@ class MesPort(Upstream, Protocol):
         """Edges whose input is one of ``lot_ids`` (one level forward), by input lot."""
         ...
 
-    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
-        """Shipping and receiving of the lots (naming them, or a container they were packed in), oldest first, by
-        lot. ``NotSupported`` when the system keeps no such events."""
-        ...
-
-    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
-        """Aggregation (packing, unpacking) events of the lots, as child or parent, oldest first, by lot.
-        ``NotSupported`` when the system keeps no containers."""
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        """Shipping and receiving of the lots (naming them, or a container they were packed in) and their packing
+        and unpacking, by lot (a lot with neither may be absent). ``NotSupported`` when the system keeps no such
+        events."""
         ...
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from sources.cache import RecordCache
 from sources.contract import parse
-from sources.custody import Aggregation, CustodyEvent
+from sources.custody import Custody
 from sources.epcis.adapter import EpcisMesSource
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import GenealogyEdge, Lot, LotKind, Page
@@ -73,8 +73,5 @@ class MesSource:
         items = await self.client.get_batch("/genealogy", "input_lot_ids", lot_ids)
         return group_by(parse.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.input_lot_id)
 
-    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
         return await self._epcis.custody(lot_ids)
-
-    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
-        return await self._epcis.containment(lot_ids)

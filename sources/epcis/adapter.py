@@ -24,8 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sources.cache import RecordCache
-from sources.custody import Aggregation, CustodyEvent
-from sources.epcis.custody import containers_of, containment_of, custody_of
+from sources.custody import Custody
+from sources.epcis.custody import containers_of, custody_of
 from sources.epcis.events import Event, EventError, read_event
 from sources.epcis.genealogy import edges_of, lot_id, lots_of
 from sources.errors import SourceProtocolError
@@ -97,13 +97,9 @@ class EpcisMesSource:
         edges = [e for event in events for e in edges_of(event) if e.input_lot_id in ids]
         return group_by(_unique(edges), lambda e: e.input_lot_id)
 
-    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
         ids = list(dict.fromkeys(lot_ids))
         return custody_of(await self._around(ids), ids)
-
-    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
-        ids = list(dict.fromkeys(lot_ids))
-        return containment_of(await self._around(ids), ids)
 
     async def _around(self, ids: list[str]) -> list[Event]:
         """The lots' object and aggregation events, then those of the containers the lots were packed in (and of

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sources.custody import Aggregation, Contained, CustodyEvent
+from sources.custody import Aggregation, Contained, Custody, CustodyEvent
 from sources.epcis.events import Event, Party, Quantity
 from sources.epcis.genealogy import lot_id
 from sources.units import plain
@@ -102,23 +102,21 @@ def _packed(events: list[Event], parent: str, lot: str, since: datetime) -> Cont
     return None
 
 
-def custody_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, list[CustodyEvent]]:
-    """Each lot's custody events, oldest first (a lot without any is absent)."""
-    every = sorted(events, key=lambda e: (e.event_time, e.event_id or ""))
-    moves = [e for e in every if e.biz_step in CUSTODY_STEPS and e.type in ("ObjectEvent", "AggregationEvent")]
-    found: dict[str, list[CustodyEvent]] = {}
-    for lot in dict.fromkeys(lots):
-        lot_stays = stays(every, lot)
-        for event in moves:
-            named = {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
-            if lot in named and event.parent_id != lot:
-                found.setdefault(lot, []).append(_custody(event, lot, None, None))
-                continue
-            for parent, since, until in lot_stays:
-                if parent in named and since <= event.event_time and (until is None or event.event_time <= until):
-                    packed = _packed(every, parent, lot, since)
-                    found.setdefault(lot, []).append(_custody(event, lot, parent, packed))
-                    break
+def moves_of(events: list[Event], lot: str) -> list[CustodyEvent]:
+    """The lot's custody events among ``events`` (sorted by time)."""
+    found = []
+    lot_stays = stays(events, lot)
+    for event in events:
+        if event.biz_step not in CUSTODY_STEPS or event.type not in ("ObjectEvent", "AggregationEvent"):
+            continue
+        named = {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
+        if lot in named and event.parent_id != lot:
+            found.append(_custody(event, lot, None, None))
+            continue
+        for parent, since, until in lot_stays:
+            if parent in named and since <= event.event_time and (until is None or event.event_time <= until):
+                found.append(_custody(event, lot, parent, _packed(events, parent, lot, since)))
+                break
     return found
 
 
@@ -136,16 +134,25 @@ def aggregation(event: Event) -> Aggregation:
     )
 
 
-def containment_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, list[Aggregation]]:
-    """Each lot's aggregation events, oldest first: those naming it as a child or as the parent, and those that
-    emptied a container it was in (a lot without any is absent)."""
+def aggregations_of(events: list[Event], lot: str) -> list[Aggregation]:
+    """The lot's aggregation events among ``events`` (sorted by time): naming it as a child or as the parent, and
+    those that emptied a container it was in."""
+    packings = [e for e in events if e.type == "AggregationEvent" and e.parent_id is not None]
+    parents = {stay[0] for stay in stays(packings, lot)}
+    found = []
+    for event in packings:
+        kids = children(event)
+        if event.parent_id == lot or any(c.id == lot for c in kids) or (event.parent_id in parents and not kids):
+            found.append(aggregation(event))
+    return found
+
+
+def custody_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, Custody]:
+    """Each lot's custody and containment, oldest first (a lot the events say nothing of is absent)."""
     every = sorted(events, key=lambda e: (e.event_time, e.event_id or ""))
-    packings = [e for e in every if e.type == "AggregationEvent" and e.parent_id is not None]
-    found: dict[str, list[Aggregation]] = {}
+    found = {}
     for lot in dict.fromkeys(lots):
-        parents = {stay[0] for stay in stays(packings, lot)}
-        for event in packings:
-            kids = children(event)
-            if event.parent_id == lot or any(c.id == lot for c in kids) or (event.parent_id in parents and not kids):
-                found.setdefault(lot, []).append(aggregation(event))
+        custody = Custody(tuple(moves_of(every, lot)), tuple(aggregations_of(every, lot)))
+        if custody.moves or custody.aggregations:
+            found[lot] = custody
     return found

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import RecordCache
-from sources.custody import Aggregation, CustodyEvent
+from sources.custody import Custody
 from sources.errors import NotSupported, SourceRejected
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health
@@ -178,11 +178,8 @@ class TrytonMes:
                 )
         return edges
 
-    async def custody(self, lot_ids: Iterable[str]) -> dict[str, list[CustodyEvent]]:
-        raise NotSupported(self.name, "custody (shipping and receiving events) is not read from Tryton yet")
-
-    async def containment(self, lot_ids: Iterable[str]) -> dict[str, list[Aggregation]]:
-        raise NotSupported(self.name, "Tryton keeps no containers (SSCC) of lots")
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        raise NotSupported(self.name, "custody and containment (EPCIS events) are not read from Tryton")
 
 
 def _id(lot: Lot) -> str:
