@@ -20,6 +20,8 @@ from resolvers.genealogy.model import Trace
 from resolvers.genealogy.trace import Collect
 from resolvers.lots import LotRef
 from resolvers.traceability import mass_balance
+from sources.custody import Custody
+from sources.errors import NotSupported
 from sources.records import GenealogyEdge, Lot, Product, Shipment, Stock
 
 
@@ -34,6 +36,8 @@ class TraceRecords:
     products: dict[str, Product] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     """The systems the records came from, by name and kind (``mes (epcis)``)."""
+    custody: dict[str, Custody] = field(default_factory=dict)
+    """Custody and containment by lot (MES): read for exports only."""
 
     def transformations(self) -> list[mass_balance.TransformationBalance]:
         return mass_balance.transformations(self.trace.lot_ids, self.masters, self.edges_into)
@@ -43,11 +47,20 @@ class TraceRecords:
 
 
 class AuditReads:
-    """The four reads of an audit, to pass to a walk as ``collect``; then ``records`` once it has ended."""
+    """The four reads of an audit (five with ``custody``), to pass to a walk as ``collect``; then ``records`` once it
+    has ended. A MES that keeps no custody (``NotSupported``) gives none, and the export's sources say so."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, custody: bool = False) -> None:
         sources = ctx.sources
         self.ctx = ctx
+        self.custody_note = ""
+
+        async def custody_of(lot_ids: list[str]) -> dict[str, Custody]:
+            try:
+                return await sources.mes.custody(lot_ids)
+            except NotSupported:
+                self.custody_note = " without custody"
+                return {}
 
         async def shipments_by_id(lot_ids: list[str]) -> dict[str, Shipment]:
             return {s.id: s for s in await sources.erp.shipments_by_lot(lot_ids)}
@@ -56,10 +69,12 @@ class AuditReads:
         self.out: Collect[list[GenealogyEdge]] = Collect(sources.mes.edges_out_of)
         self.stock: Collect[list[Stock]] = Collect(sources.wms.stock_by_lot)
         self.shipments: Collect[Shipment] = Collect(shipments_by_id)
+        self.custody: Collect[Custody] | None = Collect(custody_of) if custody else None
 
     @property
     def collect(self) -> list[Collect[Any]]:
-        return [self.into, self.out, self.stock, self.shipments]
+        reads: list[Collect[Any]] = [self.into, self.out, self.stock, self.shipments]
+        return [*reads, self.custody] if self.custody else reads
 
     async def records(self, trace: Trace, refs: Sequence[LotRef], *, products: bool = False) -> TraceRecords:
         for read in self.collect:
@@ -77,7 +92,8 @@ class AuditReads:
             edges_out_of=self.out.found,
             shipments=sorted(self.shipments.found.values(), key=lambda s: s.id),
             stock=self.stock.found,
-            sources=[_named(sources.mes), _named(sources.erp), _named(sources.wms)],
+            sources=[_named(sources.mes) + self.custody_note, _named(sources.erp), _named(sources.wms)],
+            custody=self.custody.found if self.custody else {},
         )
         if products:
             records.products = await sources.erp.products({lot.product_id for lot in masters.values()})
