@@ -254,8 +254,7 @@ class Lot:
 
     @strawberry.field(
         description="Who held the lot where, when: its shipping and receiving events, oldest first, naming the lot "
-        "or a container it was packed in (MES, from EPCIS events). Null with NOT_SUPPORTED_BY_SOURCE when the MES "
-        "keeps no such events."
+        "or a container it was packed in (MES: EPCIS events, or Tryton's shipment moves)."
     )
     async def custody(self, info: Info) -> list[CustodyEvent] | None:
         return [CustodyEvent.of(e) for e in await custody_resolvers.custody(info.context, self.ref.id)]

@@ -69,6 +69,8 @@ class Custody:
     aggregations: tuple[Aggregation, ...]
     """Aggregation events naming the lot as a child or as the parent, and those that emptied a container it was
     in."""
+    containers: bool = True
+    """False when the source keeps no containers at all: its ``aggregations`` say nothing (not "none")."""
 
 
 NO_CUSTODY = Custody((), ())

@@ -137,8 +137,8 @@ class MesPort(Upstream, Protocol):
 
     async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
         """Shipping and receiving of the lots (naming them, or a container they were packed in) and their packing
-        and unpacking, by lot (a lot with neither may be absent). ``NotSupported`` when the system keeps no such
-        events."""
+        and unpacking, by lot (a lot with neither may be absent). A system that keeps no containers answers every
+        lot asked with ``containers=False``."""
         ...
 
 

@@ -6,7 +6,8 @@
   its parent and children. Events keep the eventID the source gave them.
 - FSMA 204: a Shipping or Receiving row per custody event and lot, with the parties (Ship From, Ship To).
 
-A custody event that is a delivery the ERP already gives (``urn:lotgraph:shipment:<id>``, shipped) is left out:
+A custody event that is a delivery the ERP already gives (its business transaction the delivery's id, or
+``urn:lotgraph:shipment:<id>``; shipped) is left out:
 the export writes that delivery once, from the ERP. So is a receiving of a lot whose own row is Receiving (a lot
 with a supplier).
 """
@@ -26,7 +27,8 @@ SHIPMENT = "urn:lotgraph:shipment:"
 
 
 def _covered(records: TraceRecords) -> set[str]:
-    return {SHIPMENT + s.id for s in records.shipments if s.status is ShipmentStatus.SHIPPED}
+    shipped = [s.id for s in records.shipments if s.status is ShipmentStatus.SHIPPED]
+    return {*shipped, *(SHIPMENT + s for s in shipped)}
 
 
 def moves(records: TraceRecords) -> Iterator[CustodyEvent]:

@@ -21,7 +21,6 @@ from resolvers.genealogy.trace import Collect
 from resolvers.lots import LotRef
 from resolvers.traceability import mass_balance
 from sources.custody import Custody
-from sources.errors import NotSupported
 from sources.records import GenealogyEdge, Lot, Product, Shipment, Stock
 
 
@@ -48,19 +47,11 @@ class TraceRecords:
 
 class AuditReads:
     """The four reads of an audit (five with ``custody``), to pass to a walk as ``collect``; then ``records`` once it
-    has ended. A MES that keeps no custody (``NotSupported``) gives none, and the export's sources say so."""
+    has ended."""
 
     def __init__(self, ctx: Context, *, custody: bool = False) -> None:
         sources = ctx.sources
         self.ctx = ctx
-        self.custody_note = ""
-
-        async def custody_of(lot_ids: list[str]) -> dict[str, Custody]:
-            try:
-                return await sources.mes.custody(lot_ids)
-            except NotSupported:
-                self.custody_note = " without custody"
-                return {}
 
         async def shipments_by_id(lot_ids: list[str]) -> dict[str, Shipment]:
             return {s.id: s for s in await sources.erp.shipments_by_lot(lot_ids)}
@@ -69,7 +60,7 @@ class AuditReads:
         self.out: Collect[list[GenealogyEdge]] = Collect(sources.mes.edges_out_of)
         self.stock: Collect[list[Stock]] = Collect(sources.wms.stock_by_lot)
         self.shipments: Collect[Shipment] = Collect(shipments_by_id)
-        self.custody: Collect[Custody] | None = Collect(custody_of) if custody else None
+        self.custody: Collect[Custody] | None = Collect(sources.mes.custody) if custody else None
 
     @property
     def collect(self) -> list[Collect[Any]]:
@@ -92,7 +83,7 @@ class AuditReads:
             edges_out_of=self.out.found,
             shipments=sorted(self.shipments.found.values(), key=lambda s: s.id),
             stock=self.stock.found,
-            sources=[_named(sources.mes) + self.custody_note, _named(sources.erp), _named(sources.wms)],
+            sources=[_named(sources.mes), _named(sources.erp), _named(sources.wms)],
             custody=self.custody.found if self.custody else {},
         )
         if products:

@@ -26,11 +26,7 @@ from typing import Any
 import pytest
 from starlette.applications import Starlette
 
-from sources.errors import NotSupported
-from sources.http import SourceClient
-from sources.tryton.client import TrytonLogin, TrytonRpc
-from sources.tryton.mes import TrytonMes
-from tests.conftest import PLANT, Plant
+from tests.conftest import Plant
 from tests.epcis.conftest import GDST, graphql_over, load_plant, plant_app
 from tests.epcis.test_gdst_traces import FF, FM, P
 
@@ -168,14 +164,3 @@ async def test_a_supplied_raw_lot_was_received_from_its_supplier(plant: Starlett
         )
     ]
     assert len(found[lot_id]["custody"]) == 1 + deliveries  # and a shipping per delivery it went out on, if any
-
-
-async def test_tryton_says_it_keeps_no_such_events() -> None:
-    client = SourceClient("mes", f"{PLANT}/tryton", timeout=1.0)
-    mes = TrytonMes(TrytonRpc(client, TrytonLogin("db", "user", "secret")))
-    try:
-        with pytest.raises(NotSupported) as refused:
-            await mes.custody(["LOT-1"])
-        assert refused.value.code == "NOT_SUPPORTED_BY_SOURCE"
-    finally:
-        await mes.aclose()
