@@ -7,9 +7,8 @@
 - FSMA 204: a Shipping or Receiving row per custody event and lot, with the parties (Ship From, Ship To).
 
 A custody event that is a delivery the ERP already gives (its business transaction the delivery's id, or
-``urn:lotgraph:shipment:<id>``; shipped) is left out:
-the export writes that delivery once, from the ERP. So is a receiving of a lot whose own row is Receiving (a lot
-with a supplier).
+``urn:lotgraph:shipment:<id>``; shipped) is left out: the export writes that delivery once, from the ERP. So is a
+receiving of a lot whose own row is Receiving (a lot with a supplier).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ def _covered(records: TraceRecords) -> set[str]:
 
 
 def moves(records: TraceRecords) -> Iterator[CustodyEvent]:
-    """Every custody event of the trace's lots, by lot in the trace's order, those the export has already left out."""
+    """The custody events of the trace's lots, by lot in the trace's order, but those the export writes otherwise."""
     covered = _covered(records)
     for lot_id in records.trace.lot_ids:
         found = records.custody.get(lot_id)

@@ -49,8 +49,16 @@ def stays(events: Iterable[Event], lot: str) -> list[Stay]:
 
 
 def containers_of(events: Iterable[Event], lots: Iterable[str]) -> set[str]:
-    every = list(events)
-    return {stay[0] for lot in lots for stay in stays(every, lot)}
+    """The containers any of ``lots`` was put in (aggregation ``ADD`` or ``OBSERVE`` naming it as a child)."""
+    wanted = set(lots)
+    return {
+        e.parent_id
+        for e in events
+        if e.type == "AggregationEvent"
+        and e.parent_id
+        and e.action in ("ADD", "OBSERVE")
+        and any(c.id in wanted for c in children(e))
+    }
 
 
 def _party(parties: tuple[Party, ...]) -> str | None:
@@ -102,14 +110,18 @@ def _packed(events: list[Event], parent: str, lot: str, since: datetime) -> Cont
     return None
 
 
-def moves_of(events: list[Event], lot: str) -> list[CustodyEvent]:
+def _named(event: Event) -> set[str]:
+    """The lot ids (and EPCs) an event names, its parent included."""
+    return {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
+
+
+def moves_of(events: list[Event], lot: str, lot_stays: list[Stay]) -> list[CustodyEvent]:
     """The lot's custody events among ``events`` (sorted by time)."""
     found = []
-    lot_stays = stays(events, lot)
     for event in events:
         if event.biz_step not in CUSTODY_STEPS or event.type not in ("ObjectEvent", "AggregationEvent"):
             continue
-        named = {lot_id(epc) for epc in event.classes} | ({event.parent_id} if event.parent_id else set())
+        named = _named(event)
         if lot in named and event.parent_id != lot:
             found.append(_custody(event, lot, None, None))
             continue
@@ -134,13 +146,13 @@ def aggregation(event: Event) -> Aggregation:
     )
 
 
-def aggregations_of(events: list[Event], lot: str) -> list[Aggregation]:
+def aggregations_of(events: list[Event], lot: str, parents: set[str]) -> list[Aggregation]:
     """The lot's aggregation events among ``events`` (sorted by time): naming it as a child or as the parent, and
-    those that emptied a container it was in."""
-    packings = [e for e in events if e.type == "AggregationEvent" and e.parent_id is not None]
-    parents = {stay[0] for stay in stays(packings, lot)}
+    those that emptied one of the containers it was in (``parents``)."""
     found = []
-    for event in packings:
+    for event in events:
+        if event.type != "AggregationEvent" or event.parent_id is None:
+            continue
         kids = children(event)
         if event.parent_id == lot or any(c.id == lot for c in kids) or (event.parent_id in parents and not kids):
             found.append(aggregation(event))
@@ -148,11 +160,24 @@ def aggregations_of(events: list[Event], lot: str) -> list[Aggregation]:
 
 
 def custody_of(events: Iterable[Event], lots: Iterable[str]) -> dict[str, Custody]:
-    """Each lot's custody and containment, oldest first (a lot the events say nothing of is absent)."""
-    every = sorted(events, key=lambda e: (e.event_time, e.event_id or ""))
+    """Each lot's custody and containment, oldest first (a lot the events say nothing of is absent). Each lot looks
+    only at the events that name it and at those that name a container it was put in."""
+    by_name: dict[str, list[Event]] = {}
+    for event in sorted(events, key=lambda e: (e.event_time, e.event_id or "")):
+        for name in _named(event):
+            by_name.setdefault(name, []).append(event)
     found = {}
     for lot in dict.fromkeys(lots):
-        custody = Custody(tuple(moves_of(every, lot)), tuple(aggregations_of(every, lot)))
+        own = by_name.get(lot, [])
+        parents = {stay[0] for stay in stays(own, lot)}
+        related = _merged([own, *(by_name.get(p, []) for p in sorted(parents))])
+        lot_stays = stays(related, lot)
+        custody = Custody(tuple(moves_of(related, lot, lot_stays)), tuple(aggregations_of(related, lot, parents)))
         if custody.moves or custody.aggregations:
             found[lot] = custody
     return found
+
+
+def _merged(groups: list[list[Event]]) -> list[Event]:
+    unique = {id(e): e for group in groups for e in group}
+    return sorted(unique.values(), key=lambda e: (e.event_time, e.event_id or ""))
