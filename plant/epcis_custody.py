@@ -16,6 +16,7 @@ Event ids are fixed (UUID 5), so the same data always gives the same events.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import uuid
@@ -41,6 +42,7 @@ def customer_party(customer_id: str) -> str:
     return f"urn:lotgraph:customer:{quote(customer_id, safe='')}"
 
 
+@functools.lru_cache(maxsize=100_000)
 def sscc(shipment_id: str) -> str:
     """The pallet of a delivery: extension digit 0, the delivery's number as serial reference (9 digits)."""
     digits = "".join(_DIGITS.findall(shipment_id))
@@ -122,16 +124,19 @@ class Shipped:
         self.erp = erp
 
     def of_lots(self, lot_ids: list[str]) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT DISTINCT s.* FROM shipments s JOIN shipment_lots l ON l.shipment_id = s.id "
-            "WHERE s.status = 'SHIPPED' AND s.shipped_at IS NOT NULL AND l.lot_id IN"
-        )
-        rows = [r for chunk in _chunks(lot_ids) for r in self.erp.query(f"{sql} ({placeholders(chunk)})", chunk)]
-        return _events(rows)
+        sql = "SELECT DISTINCT shipment_id FROM shipment_lots WHERE lot_id IN"
+        ids = list({r[0] for c in _chunks(lot_ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)})
+        sql = "SELECT * FROM shipments WHERE status = 'SHIPPED' AND shipped_at IS NOT NULL AND id IN"
+        return _events([r for c in _chunks(ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)])
 
     def of_pallets(self, epcs: list[str]) -> list[dict[str, Any]]:
         wanted = {e for e in epcs if e.startswith(("urn:epc:id:sscc:", "urn:lotgraph:pallet:"))}
-        return _events([r for r in self.every_row() if sscc(r["id"]) in wanted]) if wanted else []
+        if not wanted:
+            return []
+        shipped = self.erp.query("SELECT id FROM shipments WHERE status = 'SHIPPED' AND shipped_at IS NOT NULL")
+        ids = [r[0] for r in shipped if sscc(r[0]) in wanted]
+        sql = "SELECT * FROM shipments WHERE id IN"
+        return _events([r for c in _chunks(ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)])
 
     def every_row(self) -> list[Row]:
         return self.erp.query("SELECT * FROM shipments WHERE status = 'SHIPPED' AND shipped_at IS NOT NULL")
