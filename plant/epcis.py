@@ -5,8 +5,8 @@ from EPCIS documents (``plant.epcis_import``).
 Query parameters (EPCIS 2.0 REST binding; values comma-separated): ``eventType``, ``MATCH_inputEPCClass``,
 ``MATCH_outputEPCClass``, ``MATCH_anyEPCClass``, ``MATCH_epcClass``, ``MATCH_epc``, ``MATCH_anyEPC``, ``EQ_bizStep``,
 ``GE_eventTime``, ``LT_eventTime``, ``EQ_ILMD_cbvmda:lotNumber``, ``perPage``, ``nextPageToken``. Several
-conditions must all hold. EPC classes may be spelled as URN or Digital Link. The next page is announced in a
-``Link: <…>; rel="next"`` header, as the binding says.
+conditions must all hold. EPC classes may be spelled as URN, Digital Link or the plant's lot id (the MES contract
+reads custody so). The next page is announced in a ``Link: <…>; rel="next"`` header, as the binding says.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """MES adapter: produced and received lots, and the genealogy edges between them.
 
 Custody and containment are read from the MES's EPCIS 2.0 query interface (``GET <MES>/epcis/events``, part of
-the MES contract): the same reader as the EPCIS source kind, on the same client.
+the MES contract, which takes the contract's lot ids as EPC classes): the same reader as the EPCIS source kind, on
+the same client.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health
 
+EPCIS_CHUNK = 500
+"""Lot ids per EPCIS query: the contract's ids are short, and the MES's interface takes them as they are."""
+
 
 class MesSource:
     name = "mes"
@@ -23,7 +27,7 @@ class MesSource:
     def __init__(self, client: SourceClient, *, cache_ttl: float = 0.0) -> None:
         self.client = client
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
-        self._epcis = EpcisMesSource(client, path="/epcis/events")
+        self._epcis = EpcisMesSource(client, path="/epcis/events", chunk=EPCIS_CHUNK, plain_ids=True)
 
     def health(self) -> Health:
         return self.client.health()

@@ -38,6 +38,9 @@ CHUNK = 100
 """EPC classes per request (they travel in the query string)."""
 PER_PAGE = 1000
 MAX_PAGES = 1000
+IN_FLIGHT = 8
+"""Requests at once to the repository: a level of 10,000 lots is 100 chunks, which one repository process answers
+one after another anyway; sent all at once, the last ones would wait past their deadline."""
 AROUND = "ObjectEvent,AggregationEvent"
 """The event types custody and containment are read from."""
 
@@ -55,9 +58,14 @@ class EpcisMesSource:
         chunk: int = CHUNK,
         per_page: int = PER_PAGE,
         path: str = "/events",
+        plain_ids: bool = False,
     ) -> None:
         self.client = client
         self.path = path
+        self.plain_ids = plain_ids
+        """The repository takes the gateway's lot ids as they are (the contract MES's interface does): no need to
+        ask for the EPC class of a bare lot number first."""
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.chunk = chunk
         self.per_page = per_page
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
@@ -120,6 +128,8 @@ class EpcisMesSource:
         return _unique_events(event for events in found for event in events)
 
     async def _classes_of(self, lot_ids: list[str]) -> list[str]:
+        if self.plain_ids:
+            return lot_ids
         unknown = [i for i in lot_ids if i not in self._classes and ":" not in i]
         if unknown:
             chunks = [unknown[i : i + self.chunk] for i in range(0, len(unknown), self.chunk)]
@@ -131,7 +141,8 @@ class EpcisMesSource:
         query = {**params, "perPage": str(self.per_page)}
         events: list[Event] = []
         for _ in range(MAX_PAGES):
-            body, following = await self.client.get_page(self.path, query)
+            async with self._in_flight:
+                body, following = await self.client.get_page(self.path, query)
             events.extend(self._read(body))
             token = parse_qs(urlsplit(following).query).get("nextPageToken") if following else None
             if not token:
