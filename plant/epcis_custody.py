@@ -124,10 +124,11 @@ class Shipped:
         self.erp = erp
 
     def of_lots(self, lot_ids: list[str]) -> list[dict[str, Any]]:
+        """The packing of the deliveries that carried these lots (their shipping names only the pallet)."""
         sql = "SELECT DISTINCT shipment_id FROM shipment_lots WHERE lot_id IN"
         ids = list({r[0] for c in _chunks(lot_ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)})
         sql = "SELECT * FROM shipments WHERE status = 'SHIPPED' AND shipped_at IS NOT NULL AND id IN"
-        return _events([r for c in _chunks(ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)])
+        return [packing(r) for c in _chunks(ids) for r in self.erp.query(f"{sql} ({placeholders(c)})", c)]
 
     def of_pallets(self, epcs: list[str]) -> list[dict[str, Any]]:
         wanted = {e for e in epcs if e.startswith(("urn:epc:id:sscc:", "urn:lotgraph:pallet:"))}

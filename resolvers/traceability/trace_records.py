@@ -46,12 +46,14 @@ class TraceRecords:
 
 
 class AuditReads:
-    """The four reads of an audit (five with ``custody``), to pass to a walk as ``collect``; then ``records`` once it
-    has ended."""
+    """The four reads of an audit, to pass to a walk as ``collect``; then ``records`` once it has ended (with
+    ``custody``, which reads the lots' custody then: read during the walk, its large answers would hold up the walk's
+    own requests to the MES)."""
 
     def __init__(self, ctx: Context, *, custody: bool = False) -> None:
         sources = ctx.sources
         self.ctx = ctx
+        self.custody = custody
 
         async def shipments_by_id(lot_ids: list[str]) -> dict[str, Shipment]:
             return {s.id: s for s in await sources.erp.shipments_by_lot(lot_ids)}
@@ -60,12 +62,10 @@ class AuditReads:
         self.out: Collect[list[GenealogyEdge]] = Collect(sources.mes.edges_out_of)
         self.stock: Collect[list[Stock]] = Collect(sources.wms.stock_by_lot)
         self.shipments: Collect[Shipment] = Collect(shipments_by_id)
-        self.custody: Collect[Custody] | None = Collect(sources.mes.custody) if custody else None
 
     @property
     def collect(self) -> list[Collect[Any]]:
-        reads: list[Collect[Any]] = [self.into, self.out, self.stock, self.shipments]
-        return [*reads, self.custody] if self.custody else reads
+        return [self.into, self.out, self.stock, self.shipments]
 
     async def records(self, trace: Trace, refs: Sequence[LotRef], *, products: bool = False) -> TraceRecords:
         for read in self.collect:
@@ -84,7 +84,7 @@ class AuditReads:
             shipments=sorted(self.shipments.found.values(), key=lambda s: s.id),
             stock=self.stock.found,
             sources=[_named(sources.mes), _named(sources.erp), _named(sources.wms)],
-            custody=self.custody.found if self.custody else {},
+            custody=await sources.mes.custody(trace.lot_ids) if self.custody else {},
         )
         if products:
             records.products = await sources.erp.products({lot.product_id for lot in masters.values()})
