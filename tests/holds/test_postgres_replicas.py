@@ -22,6 +22,7 @@ from bench.launch import Launched
 from tests import postgres
 from tests.holds.conftest import PLACE, eventually, new_key
 from tests.holds.test_crashes import CRASHY, Rig
+from tests.holds.test_operator import HISTORY
 from tests.holds.test_processes import replicas_on
 
 
@@ -139,9 +140,21 @@ async def test_postgres_restarted_under_traffic_refuses_cleanly_and_loses_nothin
             await eventually(traffic.held_once, "every lot held and blocked")
             # ... and none is doubled: one hold per request.
             assert await rig.state.hold_count() == holds_before + len(traffic.requests)
+            # The audit trail has each hold once, however the outage cut its command (recovery may record it last).
+            placed = await eventually(functools.partial(_holds_recorded, rig, gateways[1], traffic), "the history")
+            assert set(placed.values()) == {1}, placed
             assert {"SOURCE_UNAVAILABLE", "ok"} <= {answer for _, answer in traffic.answers}
     finally:
         await asyncio.to_thread(server.remove)
+
+
+async def _holds_recorded(rig: Rig, gateway: Launched, traffic: Traffic) -> dict[str, int] | None:
+    """How often the history of each lot says HOLD_PLACED, once it says it for each."""
+    found: dict[str, int] = {}
+    for lot in traffic.requests:
+        history = (await rig.data(gateway, HISTORY, {"lotId": lot, "first": 50}))["holdHistory"]["edges"]
+        found[lot] = [entry["node"]["kind"] for entry in history].count("HOLD_PLACED")
+    return found if all(found.values()) else None
 
 
 async def _now(value: Any) -> Any:
