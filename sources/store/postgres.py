@@ -110,7 +110,7 @@ class PostgresStore:
             now, token = self.clock(), uuid.uuid4().hex
             values = (key, fingerprint, token, now + lease_seconds, now + self.ttl)
             row = await conn.fetchrow(CLAIM_READ, key)
-            if row is None:  # None again: another replica inserted it meanwhile; read it in a new transaction
+            if row is None:  # new: insert it (if another replica just did, None: the caller reads it again)
                 return Claim(ClaimState.CLAIMED, token) if await conn.fetchval(CLAIM_NEW, *values) else None
             if row["expires_at"] <= now:
                 await conn.execute(CLAIM_REPLACE, *values)
