@@ -22,6 +22,12 @@ class SourceError(Exception):
         super().__init__(message)
         self.source = source
         self.message = message
+        self.site: str | None = None
+        """With several sites (docs/sites.md): the site whose system failed."""
+        self.answered: dict[str, object] | None = None
+        """A batched read over several sites that failed at some: what the other sites answered, by id."""
+        self.failed_ids: frozenset[str] = frozenset()
+        """The ids of that read whose site failed (the others are in ``answered``)."""
 
 
 class SourceUnavailable(SourceError):
