@@ -14,8 +14,8 @@ from typing import Any, Generic, TypeVar
 from aiodataloader import DataLoader
 
 from resolvers.config import ResolverConfig
-from sources.errors import SourceError
 from sources.bundle import Sources
+from sources.errors import SourceError
 from sources.records import (
     Customer,
     Deviation,
