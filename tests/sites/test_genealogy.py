@@ -72,7 +72,8 @@ async def test_a_forward_trace_crosses_into_the_receiving_site(two_sites: Gatewa
          "quantity": receipts[0]["quantity"]}
     ]  # fmt: skip
     by_site = {s["site"]: s for s in trace["summary"]["bySite"]}
-    assert by_site["a"]["lots"] == 1 and by_site["b"]["lots"] == len(expected_lots) - 1
+    assert by_site["a"]["lots"] == 1
+    assert by_site["b"]["lots"] == len(expected_lots) - 1
     assert by_site["b"]["edges"] == len(expected_edges)  # b recorded its genealogy and the receipt
 
 
@@ -88,4 +89,5 @@ async def test_a_backward_trace_from_the_receiving_site_reaches_the_shipping_sit
     trace = body["data"]["lotGenealogy"]
     assert {n["lot"]["id"] for n in trace["nodes"]} == expected_lots
     assert {(e["from"], e["to"]) for e in trace["edges"]} == expected_edges
-    assert sites.received[0] in expected_lots and any(not lot.startswith("b:") for lot in expected_lots)
+    assert sites.received[0] in expected_lots
+    assert any(not lot.startswith("b:") for lot in expected_lots)

@@ -51,12 +51,15 @@ async def test_a_hold_propagates_across_sites_and_blocks_stock_in_both_warehouse
     body = await two_sites.as_token(quality("a", "b")).query(PLACE, place([root], "FORWARD"))
     assert "errors" not in body, body
     payload = body["data"]["placeHold"]
-    assert payload["errors"] == [] and payload["complete"], payload
+    assert payload["errors"] == [], payload
+    assert payload["complete"]
     held = {h["lotId"] for h in payload["holds"]}
     assert held == expected - set().union(*before.values())  # lots on hold already keep their hold
     at_a = {lot for lot in held if not lot.startswith("b:")}
     at_b = {lot.removeprefix("b:") for lot in held if lot.startswith("b:")}
-    assert root in at_a and received in at_a and received in at_b
+    assert root in at_a
+    assert received in at_a
+    assert received in at_b
     assert active_holds(sites, "a") - before["a"] == at_a
     assert active_holds(sites, "b") - before["b"] == at_b
     for site, lots in (("a", at_a), ("b", at_b)):
@@ -73,7 +76,8 @@ async def test_a_token_scoped_to_a_site_holds_only_that_site_s_lots(two_sites: G
     engineer_b = two_sites.as_token(quality("b"))
 
     trace = await engineer_b.query("query($l: ID!) { lotGenealogy(lotId: $l) { summary { lots } } }", {"l": root})
-    assert "errors" not in trace and trace["data"]["lotGenealogy"]["summary"]["lots"] > 1  # reads into a
+    assert "errors" not in trace
+    assert trace["data"]["lotGenealogy"]["summary"]["lots"] > 1
 
     refused = (await engineer_b.query(PLACE, place([root])))["data"]["placeHold"]
     assert [(e["code"], e["lotId"]) for e in refused["errors"]] == [("FORBIDDEN", root)]
@@ -81,19 +85,22 @@ async def test_a_token_scoped_to_a_site_holds_only_that_site_s_lots(two_sites: G
 
     engineer_a = two_sites.as_token(quality("a"))
     spreading = (await engineer_a.query(PLACE, place([root], "FORWARD")))["data"]["placeHold"]
-    assert spreading["holds"] == [] and spreading["errors"]
+    assert spreading["holds"] == []
+    assert spreading["errors"]
     assert {e["code"] for e in spreading["errors"]} == {"FORBIDDEN"}
     assert all(e["lotId"].startswith("b:") for e in spreading["errors"])
     assert {site: active_holds(sites, site) for site in ("a", "b")} == before  # nothing was held anywhere
 
     held = (await engineer_b.query(PLACE, place([b_lot])))["data"]["placeHold"]
-    assert held["errors"] == [] and [h["lotId"] for h in held["holds"]] == [b_lot]
+    assert held["errors"] == []
+    assert [h["lotId"] for h in held["holds"]] == [b_lot]
     hold_id = held["holds"][0]["id"]
     release = {"input": {"holdId": hold_id, "idempotencyKey": str(uuid.uuid4())}}
     not_theirs = (await engineer_a.query(RELEASE, release))["data"]["releaseHold"]
     assert [(e["code"], e["holdId"]) for e in not_theirs["errors"]] == [("FORBIDDEN", hold_id)]
     released = (await engineer_b.query(RELEASE, release))["data"]["releaseHold"]
-    assert released["errors"] == [] and released["hold"]["status"] == "RELEASED"
+    assert released["errors"] == []
+    assert released["hold"]["status"] == "RELEASED"
 
     unscoped = two_sites.as_token(mint(TEST_SECRET, "qe", ["quality"]))  # no sites claim: every site
     assert (await unscoped.query(PLACE, place([root])))["data"]["placeHold"]["errors"] == []
