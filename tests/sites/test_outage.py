@@ -1,0 +1,53 @@
+"""Site b down: site a's answers stay whole (the same as with b up), b's are null or UNKNOWN with errors naming the
+site and the system, also when a's and b's records are asked in one batch."""
+
+from __future__ import annotations
+
+from tests.conftest import Gateway, Plant
+from tests.sites.fixtures import Sites
+
+SHIPMENTS = """query($a: ID!, $b: ID!) {
+  a: shipment(id: $a) { id site readiness { status } lines { lots { id site disposition } } }
+  b: shipment(id: $b) { id site readiness { status } }
+  ra: shipmentReadiness(shipmentId: $a) { status }
+  rb: shipmentReadiness(shipmentId: $b) { status blockers { code source } }
+}"""
+
+
+async def down(admin: Plant) -> None:
+    for system in ("erp", "qms", "mes", "wms"):
+        await admin.faults(system, outage=True)
+
+
+async def test_site_b_down_leaves_site_a_whole(two_sites: Gateway, sites: Sites, site_admins: dict[str, Plant]) -> None:
+    ids = {"a": sites.summary["demo"]["a"]["shipment_ready"], "b": "b:" + sites.summary["demo"]["b"]["shipment_ready"]}
+    up = await two_sites.query(SHIPMENTS, ids)
+    assert "errors" not in up, up
+    assert up["data"]["b"]["site"] == "b"
+    assert up["data"]["rb"]["status"] == "READY"
+
+    await down(site_admins["b"])
+    await site_admins["a"].reset_stats()
+    body = await two_sites.query(SHIPMENTS, ids)
+    assert body["data"]["a"] == up["data"]["a"]
+    assert body["data"]["ra"] == up["data"]["ra"] == {"status": "READY"}
+    assert body["data"]["b"] is None
+    assert body["data"]["rb"]["status"] == "UNKNOWN"
+    assert {"code": "SOURCE_UNAVAILABLE", "source": "erp"} in body["data"]["rb"]["blockers"]
+    errors = {tuple(e["path"]): e["extensions"] for e in body["errors"]}
+    assert errors == {("b",): {"code": "SOURCE_UNAVAILABLE", "source": "erp", "site": "b"}}
+    assert all("site b" in e["message"] for e in body["errors"])
+    assert (await site_admins["a"].stats())["erp"]["GET /shipments"] == 1  # a and b asked in one batch per site
+
+
+async def test_searches_name_the_site_that_cannot_answer(two_sites: Gateway, site_admins: dict[str, Plant]) -> None:
+    query = "query($site: String) { lots(filter: {kind: FINISHED, site: $site}, first: 5) { totalCount } }"
+    both = await two_sites.query(query, {"site": None})
+    only_a = await two_sites.query(query, {"site": "a"})
+    await down(site_admins["b"])
+    failed = await two_sites.query(query, {"site": None})
+    assert [e["extensions"] for e in failed["errors"]] == [{"code": "SOURCE_UNAVAILABLE", "source": "mes", "site": "b"}]
+    assert await two_sites.query(query, {"site": "a"}) == only_a
+    assert both["data"]["lots"]["totalCount"] > only_a["data"]["lots"]["totalCount"] > 0
+    unknown = await two_sites.query(query, {"site": "z"})
+    assert [e["extensions"]["code"] for e in unknown["errors"]] == ["UNKNOWN_SITE"]
