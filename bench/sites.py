@@ -21,6 +21,7 @@ are counted by each plant, for one request, after a reset.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import statistics
 import tempfile
@@ -129,7 +130,7 @@ def measure(
             reset(plants)
             post(url, query, variables)
             counted = calls(plants)
-            median, p95 = timed(lambda u=url, q=query, v=variables: post(u, q, v), requests)
+            median, p95 = timed(functools.partial(post, url, query, variables), requests)
             per_site = "; ".join(
                 f"{site}: " + ", ".join(f"{s} {n}" for s, n in by_system.items() if n)
                 for site, by_system in counted.items()
