@@ -4,7 +4,8 @@ A deployment's own systems (``LOTGRAPH_ERP_URL`` …) are its default site; ever
 ids (and every id inside them: order, customer, product, lot, shipment, hold) qualified by the site's name. An id
 whose part before the first ``:`` is no site's name belongs to the default site, so the ids a single-site
 deployment gave out keep naming the same records after sites are added, and an upstream id that holds a colon
-(an EPCIS URN, say) is not mistaken for a qualified one. ``<default>:<id>`` names the default site's record too.
+(an EPCIS URN, say) is not mistaken for a qualified one. Each record has one spelling: ``<default>:<id>`` is not
+one (it would make a second node of the same lot in a trace).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class SiteIds:
     def split(self, qualified: str) -> tuple[str, str]:
         """``(site, the id in that site's systems)``."""
         prefix, colon, local = qualified.partition(":")
-        if colon and prefix in self.names:
+        if colon and prefix in self.names and prefix != self.default:
             return prefix, local
         return self.default, qualified
 

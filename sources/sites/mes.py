@@ -37,7 +37,6 @@ class SiteMes(_Sited[MesPort]):
         super().__init__(ids, ports, sites)
         self.suppliers = dict(suppliers)
         """Supplier code → the site it names."""
-        self.code = {site: code for code, site in self.suppliers.items()}
 
     async def lots(self, ids: Iterable[str]) -> dict[str, Lot]:
         return await self.fan.by_id(list(ids), lambda p, i: p.lots(i), Qualifier.lot)
@@ -84,18 +83,19 @@ class SiteMes(_Sited[MesPort]):
         return edges
 
     async def received_elsewhere(self, lot_ids: list[str]) -> list[GenealogyEdge]:
-        """The links out of these lots: the lots of the same numbers other sites received from their site."""
+        """The links out of these lots: the lots of the same numbers other sites received from their sites (one
+        batched lot read per other site)."""
+        asked = set(lot_ids)
         by_site = self.ids.by_site(lot_ids)
-        pairs = [(s, t) for s in by_site if s in self.code for t in self.fan.ports if t != s]
-        reads = (self.fan.ports[target].lots(list(by_site[source])) for source, target in pairs)
-        answers = await asyncio.gather(*reads, return_exceptions=True)
+        wanted = {t: sorted({n for s, local in by_site.items() if s != t for n in local}) for t in self.fan.ports}
+        targets = [(target, numbers) for target, numbers in wanted.items() if numbers]
+        answers = await asyncio.gather(*(self.fan.ports[t].lots(n) for t, n in targets), return_exceptions=True)
         edges: list[GenealogyEdge] = []
-        for (source, target), answer in zip(pairs, answers, strict=True):
+        for (target, _), answer in zip(targets, answers, strict=True):
             if isinstance(answer, SourceError):
                 raise tagged(answer, target)
             if isinstance(answer, BaseException):
                 raise answer
             q = self.fan.q[target]
-            received = {local: q.lot(lot) for local, lot in answer.items()}
-            edges.extend(e for e in self.receipts(received) if self.ids.site_of(e.input_lot_id) == source)
+            edges.extend(e for e in self.receipts({n: q.lot(x) for n, x in answer.items()}) if e.input_lot_id in asked)
         return edges

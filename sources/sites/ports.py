@@ -110,13 +110,7 @@ class SiteErp(_Sited[ErpPort]):
         sites = self._over(*(where.ids or ()), where.customer_id)
 
         def call(site: str, n: int, a: str | None) -> Awaitable[Page[Shipment]]:
-            local = self.fan.q[site].local_filter(where)
-            if where.ids is not None:
-                local = ShipmentFilter(
-                    [self.ids.split(i)[1] for i in where.ids if self.ids.site_of(i) == site],
-                    where.statuses, local.customer_id, where.ship_date_from, where.ship_date_to,
-                )  # fmt: skip
-            return self.fan.ports[site].search_shipments(local, limit=n, after=a)
+            return self.fan.ports[site].search_shipments(self.fan.q[site].local_filter(where), limit=n, after=a)
 
         return await self.fan.search(sites, after, limit, call, Qualifier.shipment)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from sources.records import (
-    Allocation,
     Customer,
     Deviation,
     GenealogyEdge,
@@ -88,9 +87,8 @@ class Qualifier:
                        shipment_ids=tuple(self.q(s) for s in c.shipment_ids))  # fmt: skip
 
     def local_filter(self, where: ShipmentFilter) -> ShipmentFilter:
-        ids = [self.local(i) for i in where.ids] if where.ids is not None else None
+        """The filter as this site's ERP takes it: its ids local, other sites' ids left out."""
+        mine = None if where.ids is None else [i for i in where.ids if self.ids.site_of(i) == self.site]
+        ids = None if mine is None else [self.local(i) for i in mine]
         customer_id = self.local(where.customer_id) if where.customer_id is not None else None
         return replace(where, ids=ids, customer_id=customer_id)
-
-
-__all__ = ["Allocation", "Qualifier"]

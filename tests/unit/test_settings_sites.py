@@ -66,8 +66,8 @@ def test_ids_of_several_sites() -> None:
     ids = SiteIds("a", ("a", "b"))
     assert ids.split("LOT-1") == ("a", "LOT-1")
     assert ids.split("b:LOT-1") == ("b", "LOT-1")
-    assert ids.split("a:LOT-1") == ("a", "LOT-1")
+    assert ids.split("a:LOT-1") == ("a", "a:LOT-1")  # one spelling per record: the default site's ids are bare
     assert ids.split("urn:epc:class:lgtin:4012345.012345.L1") == ("a", "urn:epc:class:lgtin:4012345.012345.L1")
     assert ids.qualify("a", "LOT-1") == "LOT-1"
     assert ids.qualify("b", "LOT-1") == "b:LOT-1"
-    assert ids.by_site(["b:X", "Y", "b:Z", "a:W"]) == {"a": {"Y": "Y", "W": "a:W"}, "b": {"X": "b:X", "Z": "b:Z"}}
+    assert ids.by_site(["b:X", "Y", "b:Z", "W"]) == {"a": {"Y": "Y", "W": "W"}, "b": {"X": "b:X", "Z": "b:Z"}}
