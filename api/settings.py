@@ -294,7 +294,7 @@ class Settings:
         "main",
         "name of the site (plant) whose systems the settings above name; with other sites (`LOTGRAPH_SITES`), its "
         "ids stay as they are and the others' are `<site>:<id>`, see [sites](sites.md)",
-        parse=lambda raw: site_name(raw),
+        parse=site_name,
     )
     supplier: str | None = setting(
         None,
@@ -307,7 +307,7 @@ class Settings:
         "`LOTGRAPH_SITE_<NAME>_…` (the table below); in TOML, one `[sites.<name>]` table each",
         key="sites",
         env="sites",
-        parse=lambda raw: site_names(raw),
+        parse=site_names,
     )
     sites: Mapping[str, SiteSettings] = field(default_factory=dict)
     """The other sites' settings, by name (``load_settings`` fills it)."""
@@ -368,7 +368,10 @@ def _other_sites(settings: Settings, file_values: Mapping[str, Any]) -> tuple[st
         dict.fromkeys(key.split(".")[1] for key in file_values if key.startswith("sites."))
     )
     for name in names:
-        site_name(name)
+        try:
+            site_name(name)
+        except ValueError as exc:
+            raise SettingsError(f"[sites.{name}] in the config file: {exc}") from None
         if name == settings.site:
             raise SettingsError(f"LOTGRAPH_SITES: {name!r} is the deployment's own site (LOTGRAPH_SITE)")
     return names
