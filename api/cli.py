@@ -164,6 +164,10 @@ def _demo(args: argparse.Namespace) -> int:
     if args.sites > 1:
         from api.demo_sites import run_demo as run_sites
 
+        if args.tryton or args.activity:
+            print("lotgraph: --sites runs the reference plants only (no --tryton, no --activity)", file=sys.stderr)
+            return 2
+
         return run_sites(args, lambda overrides, env: _demo_settings(args, overrides, env), _banner)
     if args.tryton:
         from api.demo_tryton import run_demo
