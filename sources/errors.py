@@ -6,8 +6,9 @@
     ├── NotFound                a single read or command named an id the system does not know
     └── SourceRejected          a command was refused for a business reason (4xx with an error code)
 
-Every error names the source (``erp``, ``qms``, ``mes``, ``wms``), and with several sites the site (docs/sites.md). Messages are safe to show to clients: they
-never carry URLs, hosts or upstream bodies; the full detail goes to the log through ``__cause__``.
+Every error names the source (``erp``, ``qms``, ``mes``, ``wms``), and with several sites the site (docs/sites.md).
+Messages are safe to show to clients: they never carry URLs, hosts or upstream bodies; the full detail goes to the
+log through ``__cause__``.
 """
 
 from __future__ import annotations

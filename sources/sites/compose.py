@@ -13,12 +13,17 @@ from sources.sites.ports import SiteErp, SiteQms, SiteWms
 def compose(ids: SiteIds, sites: Mapping[str, Sources], suppliers: Mapping[str, str]) -> Sources:
     """One ``Sources`` over every site's; ``suppliers`` maps the supplier code each site is known by to it."""
 
+    erp = {site: bundle.erp for site, bundle in sites.items()}
+    qms = {site: bundle.qms for site, bundle in sites.items()}
+    mes = {site: bundle.mes for site, bundle in sites.items()}
+    wms = {site: bundle.wms for site, bundle in sites.items()}
+
     def over(only: tuple[str, ...] | None) -> Sources:
         return Sources(
-            erp=SiteErp(ids, {s: b.erp for s, b in sites.items()}, only),
-            qms=SiteQms(ids, {s: b.qms for s, b in sites.items()}, only),
-            mes=SiteMes(ids, {s: b.mes for s, b in sites.items()}, suppliers, only),
-            wms=SiteWms(ids, {s: b.wms for s, b in sites.items()}, only),
+            erp=SiteErp(ids, erp, only),
+            qms=SiteQms(ids, qms, only),
+            mes=SiteMes(ids, mes, erp, suppliers, only),
+            wms=SiteWms(ids, wms, only),
             ids=ids,
         )
 

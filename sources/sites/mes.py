@@ -6,24 +6,28 @@ supplier. That receipt is the link: an edge from A's lot to B's lot, recorded by
 quantity and the receipt time.
 
 - Backward from B's lots: their masters say which were received from another site (one read at B, cached).
-- Forward from A's lots: every other site is asked, in one batched lot read each, whether it received lots of
-  those numbers from A.
+- Forward from A's lots: A's ERP says which of them are on A's shipments (one read); only if some are, every
+  other site is asked, in one batched lot read each, whether it received lots of those numbers from A.
 
 A site that cannot answer a link read fails the level, named by site: a trace never leaves out what it cannot see.
+A site that is down costs nothing to traces that reach no shipped lot.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
+from typing import TypeVar
 
 from sources.errors import SourceError
-from sources.ports import MesPort
+from sources.ports import ErpPort, MesPort
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.sites.fanout import tagged
 from sources.sites.ids import SiteIds
 from sources.sites.ports import _Sited
 from sources.sites.qualify import Qualifier
+
+T = TypeVar("T")
 
 
 class SiteMes(_Sited[MesPort]):
@@ -31,10 +35,13 @@ class SiteMes(_Sited[MesPort]):
         self,
         ids: SiteIds,
         ports: Mapping[str, MesPort],
+        erps: Mapping[str, ErpPort],
         suppliers: Mapping[str, str],
         sites: tuple[str, ...] | None = None,
     ) -> None:
         super().__init__(ids, ports, sites)
+        self.erps = erps
+        """Each site's ERP: only lots on its shipments can have been received elsewhere."""
         self.suppliers = dict(suppliers)
         """Supplier code → the site it names."""
 
@@ -83,19 +90,37 @@ class SiteMes(_Sited[MesPort]):
         return edges
 
     async def received_elsewhere(self, lot_ids: list[str]) -> list[GenealogyEdge]:
-        """The links out of these lots: the lots of the same numbers other sites received from their sites (one
-        batched lot read per other site)."""
+        """The links out of these lots: of those their site has shipped (one ERP read per site), the lots of the same
+        numbers other sites received from it (one batched lot read per other site, and none when nothing shipped)."""
         asked = set(lot_ids)
-        by_site = self.ids.by_site(lot_ids)
-        wanted = {t: sorted({n for s, local in by_site.items() if s != t for n in local}) for t in self.fan.ports}
+        shipped = await self.shipped(self.ids.by_site(lot_ids))
+        wanted = {t: sorted({n for s, numbers in shipped.items() if s != t for n in numbers}) for t in self.fan.ports}
         targets = [(target, numbers) for target, numbers in wanted.items() if numbers]
         answers = await asyncio.gather(*(self.fan.ports[t].lots(n) for t, n in targets), return_exceptions=True)
         edges: list[GenealogyEdge] = []
         for (target, _), answer in zip(targets, answers, strict=True):
-            if isinstance(answer, SourceError):
-                raise tagged(answer, target)
-            if isinstance(answer, BaseException):
-                raise answer
             q = self.fan.q[target]
-            edges.extend(e for e in self.receipts({n: q.lot(x) for n, x in answer.items()}) if e.input_lot_id in asked)
+            edges.extend(e for e in self.receipts({n: q.lot(x) for n, x in _raised(answer, target).items()})
+                         if e.input_lot_id in asked)  # fmt: skip
         return edges
+
+    async def shipped(self, by_site: Mapping[str, Mapping[str, str]]) -> dict[str, set[str]]:
+        """Of these lots (by site, local → qualified), the local numbers on a shipment of their site."""
+        sites = list(by_site)
+        answers = await asyncio.gather(
+            *(self.erps[s].shipments_by_lot(list(by_site[s])) for s in sites), return_exceptions=True
+        )
+        shipped: dict[str, set[str]] = {}
+        for site, answer in zip(sites, answers, strict=True):
+            on_shipments = {lot for shipment in _raised(answer, site) for lot in shipment.lot_ids}
+            shipped[site] = on_shipments & set(by_site[site])
+        return shipped
+
+
+def _raised(answer: T | BaseException, site: str) -> T:
+    """The answer of one site's read, or its failure raised (named by site)."""
+    if isinstance(answer, SourceError):
+        raise tagged(answer, site)
+    if isinstance(answer, BaseException):
+        raise answer
+    return answer

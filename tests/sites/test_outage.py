@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from tests.conftest import Gateway, Plant
 from tests.sites.fixtures import Sites
+from tests.sites.test_genealogy import bfs, both_plants
 
 SHIPMENTS = """query($a: ID!, $b: ID!) {
   a: shipment(id: $a) { id site readiness { status } lines { lots { id site disposition } } }
@@ -51,3 +52,26 @@ async def test_searches_name_the_site_that_cannot_answer(two_sites: Gateway, sit
     assert both["data"]["lots"]["totalCount"] > only_a["data"]["lots"]["totalCount"] > 0
     unknown = await two_sites.query(query, {"site": "z"})
     assert [e["extensions"]["code"] for e in unknown["errors"]] == ["UNKNOWN_SITE"]
+
+
+async def test_site_b_down_costs_a_trace_only_if_it_reaches_a_shipped_lot(
+    two_sites: Gateway, sites: Sites, site_admins: dict[str, Plant]
+) -> None:
+    with sites.db("a", "erp") as erp:
+        shipped = {row[0] for row in erp.execute("SELECT lot_id FROM shipment_lots")}
+    edges = both_plants(sites)
+    at_a = sorted({source for source, _ in edges if not source.startswith("b:")}, reverse=True)  # late lots first
+    reach: dict[str, set[str]] = {}
+    for lot in at_a:
+        reach[lot] = bfs(edges, lot, forward=True)[0]
+        if len(reach[lot]) > 1 and not reach[lot] & shipped:
+            unshipped = lot
+            break
+    query = "query($l: ID!) { lotGenealogy(lotId: $l, direction: FORWARD) { summary { lots } } }"
+    whole = await two_sites.query(query, {"l": unshipped})
+    await down(site_admins["b"])
+    assert await two_sites.query(query, {"l": unshipped}) == whole  # b was not needed: not asked
+    assert whole["data"]["lotGenealogy"]["summary"]["lots"] == len(reach[unshipped])
+    failed = await two_sites.query(query, {"l": sites.received[0]})  # it went to b: the trace needs b's answer
+    assert failed["data"] is None
+    assert [e["extensions"] for e in failed["errors"]] == [{"code": "SOURCE_UNAVAILABLE", "source": "mes", "site": "b"}]
