@@ -226,7 +226,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "SourceHealth": (
         ANY_ROLE,
         "source state consecutiveFailures recentCalls recentFailures lastLatencyMs lastSuccessAt lastFailureAt "
-        "lastError inFlight maxConcurrency",
+        "lastError inFlight maxConcurrency site",
     ),
     "PageInfo": (ANY_ROLE, "hasNextPage hasPreviousPage startCursor endCursor"),
     "_Service": (ANY_ROLE, "sdl"),

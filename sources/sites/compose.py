@@ -28,4 +28,5 @@ def compose(ids: SiteIds, sites: Mapping[str, Sources], suppliers: Mapping[str, 
         )
 
     whole = over(None)
-    return Sources(whole.erp, whole.qms, whole.mes, whole.wms, ids, {site: over((site,)) for site in ids.names})
+    per_site = {site: over((site,)) for site in ids.names}
+    return Sources(whole.erp, whole.qms, whole.mes, whole.wms, ids, per_site, dict(sites))

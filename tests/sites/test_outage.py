@@ -39,6 +39,11 @@ async def test_site_b_down_leaves_site_a_whole(two_sites: Gateway, sites: Sites,
     assert errors == {("b",): {"code": "SOURCE_UNAVAILABLE", "source": "erp", "site": "b"}}
     assert all("site b" in e["message"] for e in body["errors"])
     assert (await site_admins["a"].stats())["erp"]["GET /shipments"] == 1  # a and b asked in one batch per site
+    health = (await two_sites.query("{ sourceHealth { site source recentFailures } }"))["data"]["sourceHealth"]
+    failing = {(h["site"], h["source"]) for h in health if h["recentFailures"]}
+    assert {(h["site"], h["source"]) for h in health} == {(s, x) for s in "ab" for x in ("erp", "qms", "mes", "wms")}
+    assert ("b", "erp") in failing
+    assert not any(site == "a" for site, _ in failing)
 
 
 async def test_searches_name_the_site_that_cannot_answer(two_sites: Gateway, site_admins: dict[str, Plant]) -> None:
