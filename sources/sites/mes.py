@@ -19,6 +19,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import TypeVar
 
+from sources.custody import Custody
 from sources.errors import SourceError
 from sources.ports import ErpPort, MesPort
 from sources.records import GenealogyEdge, Lot, LotKind, Page
@@ -61,6 +62,9 @@ class SiteMes(_Sited[MesPort]):
             return self.fan.ports[site].search_lots(product_id=local, plant=plant, kind=kind, limit=n, after=a)
 
         return await self.fan.search(self._over(product_id), after, limit, call, Qualifier.lot)
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        return await self.fan.by_id(list(lot_ids), lambda p, i: p.custody(i), Qualifier.custody)
 
     async def edges_into(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         asked = list(lot_ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sources.custody import Custody
 from sources.records import (
     Customer,
     Deviation,
@@ -85,6 +86,10 @@ class Qualifier:
     def stock_change(self, c: StockChange) -> StockChange:
         return replace(c, lot_id=self.q(c.lot_id), stock=tuple(self.stock(s) for s in c.stock),
                        shipment_ids=tuple(self.q(s) for s in c.shipment_ids))  # fmt: skip
+
+    def custody(self, c: Custody) -> Custody:
+        """The lot ids of its moves qualified (containers and EPCs are the source's own names)."""
+        return replace(c, moves=tuple(replace(m, lot_id=self.q(m.lot_id)) for m in c.moves))
 
     def local_filter(self, where: ShipmentFilter) -> ShipmentFilter:
         """The filter as this site's ERP takes it: its ids local, other sites' ids left out."""
