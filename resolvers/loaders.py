@@ -16,6 +16,7 @@ from aiodataloader import DataLoader
 from resolvers.config import ResolverConfig
 from sources.bundle import Sources
 from sources.custody import NO_CUSTODY, Custody
+from sources.errors import SourceError
 from sources.records import (
     Customer,
     Deviation,
@@ -40,6 +41,13 @@ class Loader(Generic[V]):
         async def batch(keys: list[str]) -> list[V]:
             try:
                 found = await fetch(keys)
+            except SourceError as exc:
+                if exc.answered is None:
+                    self._failed.update(dict.fromkeys(keys, exc))
+                    raise
+                # several sites, some failed: their keys fail, the others answer (docs/sites.md)
+                self._failed.update(dict.fromkeys((k for k in keys if k in exc.failed_ids), exc))
+                return [exc if k in exc.failed_ids else exc.answered.get(k, default) for k in keys]  # type: ignore[misc]
             except Exception as exc:
                 # aiodataloader forgets failed keys; remember the failure, so that a field read from the
                 # operation's store answers it at once (the same error, no second call).
