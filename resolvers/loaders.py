@@ -93,6 +93,8 @@ class Loaders:
         self.config = config or ResolverConfig()
         self.fallbacks = 0
         """Field reads the plan did not cover, answered by awaiting a loader (counted for the tests)."""
+        self.rendered = 0
+        """Root fields answered in one walk over the planned records (``schema.render``; counted for the tests)."""
         self._added: dict[LoaderKind[Any], Loader[Any]] = {}
 
     def of(self, kind: LoaderKind[V]) -> Loader[V]:
