@@ -74,6 +74,7 @@ async def _run(
             spent = time.process_time() - started
     if profiler:
         stats = pstats.Stats(profiler)
+        stats.dump_stats("/tmp/perf_profile.pstats")
         _by_package(stats)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
