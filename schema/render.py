@@ -40,8 +40,9 @@ from graphql import (
     is_abstract_type,
 )
 from graphql.language import BooleanValueNode, VariableNode
+from strawberry.types.field import StrawberryField
 
-from schema.lean import is_lean_sync
+from schema.lean import BACKREF, is_lean_sync
 
 CACHE_SIZE = 512
 
@@ -89,6 +90,17 @@ def _included(node: FieldNode | FragmentSpreadNode | InlineFragmentNode, variabl
         if (name == "skip") == condition:
             return False
     return True
+
+
+def _plain_attribute(definition: GraphQLField) -> str | None:
+    """The attribute a field reads, when it is a plain strawberry field: no resolver, no field extension (a
+    permission class is one), strawberry's own attribute resolver."""
+    strawberry_field = (definition.extensions or {}).get(BACKREF)
+    if not isinstance(strawberry_field, StrawberryField) or not strawberry_field.is_basic_field:
+        return None
+    if not getattr(definition.resolve, "_is_default", False):
+        return None
+    return strawberry_field.python_name
 
 
 def _constant(value: str) -> Callable[[Renderer, Any], Any]:
@@ -151,13 +163,8 @@ class Compiler:
             definition = object_type.fields.get(name)
             if definition is None or any(n.arguments for n in nodes):
                 raise Abandon(name)
-            strawberry_field = (definition.extensions or {}).get("strawberry-definition")
-            resolve = definition.resolve
-            if getattr(resolve, "_is_default", False) and strawberry_field is not None and not is_lean_sync(resolve):
-                attribute = strawberry_field.python_name
-            elif is_lean_sync(resolve):
-                attribute = None
-            else:
+            attribute = _plain_attribute(definition)
+            if attribute is None and not is_lean_sync(definition.resolve):
                 raise Abandon(name)
             below = [n.selection_set for n in nodes if n.selection_set is not None]
             fields.append(_Field(response_name, attribute, definition, nodes, self.completer(definition.type, below)))
