@@ -272,7 +272,7 @@ class RenderCache:
         sets = [n.selection_set for n in nodes if n.selection_set is not None]
         try:
             built: Callable[[Renderer, Any], Any] | None = Compiler(schema, fragments, variables).completer(type_, sets)
-        except Abandon:
+        except Exception:  # Abandon, or a document this compiler does not know: graphql-core executes it
             built = None
         with self._lock:
             self._entries[key] = (list(nodes), built)

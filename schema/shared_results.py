@@ -8,6 +8,10 @@ type, an asynchronous result, an error) is executed as usual.
 
 The memo belongs to one schema: ``shared_results()`` makes an execution context class with a memo of its own, so
 two schemas in one process (the gateway's, a test's) never see each other's results.
+
+The same execution context renders a query's root field in one walk when the planner has brought everything below
+it (``schema.render``): ``complete_value`` of a root field tries the compiled selection first and hands the value to
+graphql-core's completion whenever the walk gives up.
 """
 
 from __future__ import annotations
