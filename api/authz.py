@@ -137,8 +137,19 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "Lot": (
         SHIPPING_OR_QUALITY,
         "id kind quantity uom producedAt plant workOrder supplier product disposition dispositionAt expiryDate "
-        "certificateOfAnalysis holds deviations stock inputs outputs gtin epcClass digitalLink",
+        "certificateOfAnalysis holds deviations stock inputs outputs gtin epcClass digitalLink custody containment",
     ),
+    "CustodyEvent": (
+        SHIPPING_OR_QUALITY,
+        "eventId at bizStep disposition fromParty fromLocation toParty toLocation bizLocation readPoint container "
+        "sscc quantity uom referenceType reference",
+    ),
+    "Containment": (SHIPPING_OR_QUALITY, "packedIn contains"),
+    "Aggregation": (
+        SHIPPING_OR_QUALITY,
+        "eventId at action bizStep parentId sscc bizLocation readPoint children",
+    ),
+    "PackedItem": (SHIPPING_OR_QUALITY, "id quantity uom"),
     "CertificateOfAnalysis": (SHIPPING_OR_QUALITY, "id issuedAt"),
     "Hold": (
         SHIPPING_OR_QUALITY,

@@ -15,6 +15,7 @@ from aiodataloader import DataLoader
 
 from resolvers.config import ResolverConfig
 from sources.bundle import Sources
+from sources.custody import NO_CUSTODY, Custody
 from sources.records import (
     Customer,
     Deviation,
@@ -205,6 +206,10 @@ class Loaders:
     @cached_property
     def edges_out_of(self) -> Loader[list[GenealogyEdge]]:
         return Loader(self.sources.mes.edges_out_of, [])
+
+    @cached_property
+    def custody(self) -> Loader[Custody]:
+        return Loader(self.sources.mes.custody, NO_CUSTODY)
 
     # WMS
     @cached_property

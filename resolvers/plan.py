@@ -210,6 +210,6 @@ def _children(ctx: Context, type_name: str, field: str, record: Any) -> list[Any
     """The records a fetched field gave (none where its source failed: graphql-core will not go below it)."""
     try:
         found = read(ctx, type_name, field, record)
-    except Exception:
+    except SourceError:
         return []
     return [] if found is MISSING else _flatten(found)

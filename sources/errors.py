@@ -4,6 +4,7 @@
     ├── SourceUnavailable       it could not answer: connect error, timeout, 5xx, breaker open
     ├── SourceProtocolError     it answered something we cannot use: invalid JSON, wrong shape, odd status
     ├── NotFound                a single read or command named an id the system does not know
+    ├── NotSupported            this kind of system cannot answer this kind of question (no such data in it)
     └── SourceRejected          a command was refused for a business reason (4xx with an error code)
 
 Every error names the source (``erp``, ``qms``, ``mes``, ``wms``). Messages are safe to show to clients: they
@@ -34,6 +35,12 @@ class SourceProtocolError(SourceError):
 
 class NotFound(SourceError):
     code = "NOT_FOUND"
+
+
+class NotSupported(SourceError):
+    """The adapter's kind of system holds no such data (containment in Tryton, say): asking again will not help."""
+
+    code = "NOT_SUPPORTED_BY_SOURCE"
 
 
 class SourceRejected(SourceError):

@@ -210,10 +210,14 @@ async def _first_attempts(run: Run, actions: list[PendingAction], publisher: hol
                 result = await attempt(run.ctx.sources, action, policy, verify_hold=False)
                 if result.action.status is ActionStatus.PENDING and result.action.last_error:
                     down.append(result.action.last_error)
+            # What the systems did is published before the action is recorded done, so no crash loses it (a run
+            # that repeats the step repeats its events under the same ids, which the bus keeps once).
+            await publisher.record(events_of(result))
             if result.action.status is ActionStatus.DONE:
                 await run.store.remove_actions([action.id])
+            else:
+                publisher.emit([hold_events.pending_action_changed(result.action, plant=result.action.plant)])
             crashpoints.reached("place:wms")
-            publisher.emit(events_of(result, announce=result.action.status is not ActionStatus.DONE))
             return result
 
     results = list(await asyncio.gather(*(one(action) for action in actions)))

@@ -81,14 +81,17 @@ class PendingActionWorker:
                 return await attempt(self.sources, action, self.policy, verify_hold=True, rand=self.rand)
 
         results = await asyncio.gather(*(one(action_of_row(row)) for row in rows))
+        # What the systems did is published before the actions' new states are saved, so no crash loses it (the
+        # action runs again and repeats its events under the same ids, which the bus keeps once).
+        await hold_events.publish(self.bus, self.store, [e for r in results for e in events_of(r)])
         rows = [action_to_row(r.action) for r in results]
         saved = set(await self.store.save_actions(rows, expected=expected_of(results)))
         for result in results:
             _log(result, saved=result.action.id in saved)
         announced = [
-            e
+            hold_events.pending_action_changed(r.action, plant=r.action.plant)
             for r in results
-            for e in events_of(r, announce=r.action.status is not ActionStatus.PENDING and r.action.id in saved)
+            if r.action.status is not ActionStatus.PENDING and r.action.id in saved
         ]
         await hold_events.publish(self.bus, self.store, announced)
         return len(results)
