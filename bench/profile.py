@@ -2,13 +2,14 @@
 
 Run from the repository root::
 
-    python -m bench.profile shipments --requests 200 [--profile]
+    python -m bench.profile shipments --requests 200 [--concurrency 20] [--profile cprofile|pyinstrument]
 
 Generates a reference plant (seed 7, as ``python -m bench all``), serves it as a ``lotgraph plant`` process, opens
 the gateway app in this process (its lifespan, the settings ``lotgraph serve`` gets from the side-by-side bench) and
-asks the workload ``--requests`` times, one at a time, through ``httpx.ASGITransport``. It prints the process CPU
-time per request (the gateway, the in-process client and the upstream client calls; not the plant) and, with
-``--profile``, the functions that took the most of it (cProfile, cumulative and own time).
+asks the workload ``--requests`` times, ``--concurrency`` at a time, through ``httpx.ASGITransport``. It prints the
+process CPU time per request (the gateway, the in-process client and the upstream client calls; not the plant) and,
+with ``--profile``, where it went: cProfile's own time by package and its top functions (its clock is wall time, so
+system calls absorb the waits of a busy machine), or pyinstrument's call tree and flat list.
 """
 
 from __future__ import annotations
@@ -74,7 +75,6 @@ async def _run(
             spent = time.process_time() - started
     if profiler:
         stats = pstats.Stats(profiler)
-        stats.dump_stats("/tmp/perf_profile.pstats")
         _by_package(stats)
         stats.sort_stats("cumulative").print_stats(45)
         stats.sort_stats("tottime").print_stats(30)
