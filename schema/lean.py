@@ -9,7 +9,8 @@ cost: the 50-shipment list calls about 320 such resolvers per request (``Shipmen
 (``Info`` from strawberry's configured class, the parent object as ``self``) and nothing else. Fields with
 arguments, extensions or a ``root``/``parent`` parameter keep strawberry's resolver; so does every field of a
 schema with exception handlers. Schema extensions are untouched (their ``resolve`` hooks are graphql-core
-middleware, which wraps whatever resolver a field has).
+middleware, which wraps whatever resolver a field has). A synchronous method that differs only by taking arguments
+keeps strawberry's resolver, marked (``is_sync_method``) so that ``schema.render`` may call it.
 """
 
 from __future__ import annotations
@@ -39,28 +40,39 @@ def lean_resolvers(schema: strawberry.Schema) -> int:
             field = (graphql_field.extensions or {}).get(BACKREF)
             if not isinstance(field, StrawberryField):
                 continue
+            if not _plain_method(field):
+                continue
+            if field.arguments:  # strawberry's resolver converts them; ``schema.render`` may still call it
+                if not field.is_async and graphql_field.resolve is not None:
+                    graphql_field.resolve.sync_method = True
+                continue
             lean = _lean(field, info_class)
-            if lean is not None:
-                lean.lean_sync = not field.is_async  # type: ignore[attr-defined]
-                graphql_field.resolve = lean
-                count += 1
+            lean.lean_sync = not field.is_async  # type: ignore[attr-defined]
+            graphql_field.resolve = lean
+            count += 1
     return count
 
 
-def is_lean_sync(resolve: object) -> bool:
-    """Whether ``resolve`` is a lean resolver of a method that is not ``async`` (it may still answer an awaitable:
-    a planned field whose records the plan did not bring)."""
-    return getattr(resolve, "lean_sync", False) is True
+def is_sync_method(resolve: object) -> bool:
+    """Whether ``resolve`` calls a method of the parent object that is not ``async`` (it may still answer an
+    awaitable: a planned field whose records the plan did not bring), with no field extension: a lean resolver, or
+    strawberry's own for a method with arguments."""
+    return getattr(resolve, "lean_sync", False) is True or getattr(resolve, "sync_method", False) is True
 
 
-def _lean(field: StrawberryField, info_class: type[strawberry.Info[Any, Any]]) -> Callable[..., Any] | None:
+def _plain_method(field: StrawberryField) -> bool:
     resolver = field.base_resolver
-    if resolver is None or field.extensions or field.arguments or field.is_subscription:
-        return None
+    if resolver is None or field.extensions or field.is_subscription:
+        return False
     if resolver.parent_parameter is not None or resolver.root_parameter is not None:
-        return None
-    if resolver.self_parameter is None or not callable(resolver.wrapped_func):
-        return None
+        return False
+    return resolver.self_parameter is not None and callable(resolver.wrapped_func)
+
+
+def _lean(field: StrawberryField, info_class: type[strawberry.Info[Any, Any]]) -> Callable[..., Any]:
+    resolver = field.base_resolver
+    assert resolver is not None
+    assert callable(resolver.wrapped_func)
     method: Callable[..., Any] = resolver.wrapped_func
     info_parameter = resolver.info_parameter
     if info_parameter is None:

@@ -6,11 +6,13 @@ request. Once the planner has fetched what the operation asks for, every field b
 ``shipments`` is either a plain attribute or a resolver that reads its records synchronously: the answer is fixed,
 and a plain walk over objects and a compiled selection gives the same result for a fraction of the cost.
 
-``compile_selection`` turns the selection below a root field (fragments, aliases, ``@skip``/``@include`` with the
-operation's variables) into a tree of ``_Field`` once per document and variables' flags (cached like the plans).
-It answers ``None`` when anything below is not plain: an abstract type, a field with arguments, an asynchronous or
-non-lean resolver, any other directive. ``render`` walks the root field's value along that tree, completing values
-as graphql-core does (``coerce_output_value`` for leaves, lists, objects with their ``is_type_of``). Anything
+``RenderCache.completer`` turns the selection below a root field (fragments, aliases, ``@skip``/``@include`` with
+the operation's variables) into a tree of ``_Field`` once per document and variables' flags (cached like the plans).
+It answers ``None`` when anything below is not plain: an abstract type, an asynchronous resolver or one with a field
+extension (a permission class), any other directive. ``Renderer`` walks the root field's value along that tree:
+each resolver is called with a resolve info and the field's arguments built once per walk (coerced by graphql-core's
+``get_argument_values``, converted by strawberry's resolver), and values are completed as graphql-core does
+(``coerce_output_value`` for leaves, lists, objects with their ``is_type_of``). Anything
 unusual at run time — a field whose records the plan did not bring (an awaitable), an exception, a null in a
 non-null field, a value of an unexpected shape — abandons the walk, and graphql-core executes the field as
 before: the answer and its errors stay exactly graphql-core's. Resolvers here only read, so an abandoned walk has
@@ -39,10 +41,11 @@ from graphql import (
     Undefined,
     is_abstract_type,
 )
+from graphql.execution.values import get_argument_values
 from graphql.language import BooleanValueNode, VariableNode
 from strawberry.types.field import StrawberryField
 
-from schema.lean import BACKREF, is_lean_sync
+from schema.lean import BACKREF, is_sync_method
 
 CACHE_SIZE = 512
 
@@ -161,10 +164,10 @@ class Compiler:
                 fields.append(_Field(response_name, None, None, nodes, _constant(object_type.name)))
                 continue
             definition = object_type.fields.get(name)
-            if definition is None or any(n.arguments for n in nodes):
+            if definition is None:
                 raise Abandon(name)
             attribute = _plain_attribute(definition)
-            if attribute is None and not is_lean_sync(definition.resolve):
+            if attribute is None and not is_sync_method(definition.resolve):
                 raise Abandon(name)
             below = [n.selection_set for n in nodes if n.selection_set is not None]
             fields.append(_Field(response_name, attribute, definition, nodes, self.completer(definition.type, below)))
@@ -220,15 +223,19 @@ class Renderer:
         self._execution = execution
         self._path = path
         self._root_info = root_info
-        self._infos: dict[int, Any] = {}
+        self._infos: dict[int, tuple[Any, dict[str, Any]]] = {}
 
-    def _info(self, f: _Field, parent_type: GraphQLObjectType) -> Any:
-        info = self._infos.get(id(f))
-        if info is None:
-            assert f.definition is not None
-            build = self._execution.build_resolve_info
-            info = self._infos[id(f)] = build(f.definition, f.nodes, parent_type, self._path)
-        return info
+    def _call(self, f: _Field, parent_type: GraphQLObjectType) -> tuple[Any, dict[str, Any]]:
+        """The resolve info and the arguments of a field, the same for every object of one walk."""
+        found = self._infos.get(id(f))
+        if found is None:
+            definition = f.definition
+            assert definition is not None
+            info = self._execution.build_resolve_info(definition, f.nodes, parent_type, self._path)
+            node, variables = f.nodes[0], self._execution.variable_values
+            arguments = get_argument_values(definition, node, variables) if definition.args or node.arguments else {}
+            found = self._infos[id(f)] = (info, arguments)
+        return found
 
     def object(self, compiled: _Compiled, value: Any) -> dict[str, Any]:
         if isinstance(value, Exception):
@@ -243,7 +250,8 @@ class Renderer:
             elif f.definition is None:  # __typename
                 raw = None
             else:
-                raw = f.definition.resolve(value, self._info(f, compiled.parent_type))  # type: ignore[misc]
+                info, arguments = self._call(f, compiled.parent_type)
+                raw = f.definition.resolve(value, info, **arguments)  # type: ignore[misc]
                 if hasattr(raw, "__await__"):
                     if hasattr(raw, "close"):
                         raw.close()

@@ -1,5 +1,6 @@
 """Rendering a root field in one walk (schema/render.py) answers exactly what graphql-core's execution answers, and
-leaves to graphql-core whatever it cannot vouch for: permission classes, asynchronous fields, errors, nulls."""
+leaves to graphql-core whatever it cannot vouch for: permission classes, asynchronous fields, errors, nulls.
+Arguments are coerced once per walk, as graphql-core coerces them, and converted by strawberry's resolver."""
 
 import json
 from dataclasses import dataclass, field
@@ -39,6 +40,10 @@ class Item:
         if self.id == "boom":
             raise ValueError("no label for boom")
         return f"{self.id}:{self.colour.value}"
+
+    @strawberry.field
+    def tagged(self, suffix: str, colour: Colour | None = None) -> str:
+        return f"{self.id}{suffix}{colour.value if colour else ''}"
 
     @strawberry.field
     async def later(self) -> int:
@@ -89,7 +94,7 @@ async def _both(query: str, ids: list[str]) -> tuple[Any, Ctx]:
 
 async def test_plain_fields_and_lean_resolvers_are_rendered_as_graphql_core_executes_them() -> None:
     query = """query($ids: [String!]!, $no: Boolean = false) { items(ids: $ids) { __typename id
-      ... on Item { colour made } name: label label @skip(if: $no) } }"""
+      ... on Item { colour made } name: label label @skip(if: $no) tagged(suffix: "-", colour: BLUE) } }"""
     data, ctx = await _both(query, ["a", "b"])
     assert data["items"][1] == {
         "__typename": "Item",
@@ -98,6 +103,7 @@ async def test_plain_fields_and_lean_resolvers_are_rendered_as_graphql_core_exec
         "made": "2026-01-02",
         "name": "b:red",
         "label": "b:red",
+        "tagged": "b-blue",
     }
     assert ctx.loaders.rendered == 1
     assert ctx.calls == 4  # one walk: each resolver called once per item and response name
