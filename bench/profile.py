@@ -8,8 +8,9 @@ Generates a reference plant (seed 7, as ``python -m bench all``), serves it as a
 the gateway app in this process (its lifespan, the settings ``lotgraph serve`` gets from the side-by-side bench) and
 asks the workload ``--requests`` times, ``--concurrency`` at a time, through ``httpx.ASGITransport``. It prints the
 process CPU time per request (the gateway, the in-process client and the upstream client calls; not the plant) and,
-with ``--profile``, where it went: cProfile's own time by package and its top functions (its clock is wall time, so
-system calls absorb the waits of a busy machine), or pyinstrument's call tree and flat list.
+with ``--profile``, where it went: cProfile's own time by package and its top functions (on the process's CPU clock,
+so waiting for the plant or for a busy machine's cores does not count), or pyinstrument's call tree and flat list
+(wall time).
 """
 
 from __future__ import annotations
@@ -59,7 +60,7 @@ async def _run(
                 answer = (await client.post("/graphql", json=body)).json()
                 if answer.get("errors"):
                     raise RuntimeError(f"the gateway answered errors: {str(answer['errors'])[:300]}")
-            profiler = cProfile.Profile() if profile == "cprofile" else None
+            profiler = cProfile.Profile(time.process_time) if profile == "cprofile" else None
             sampler = _sampler() if profile == "pyinstrument" else None
             started = time.process_time()
             if profiler:
