@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--sub", default="demo-user", help="the token's subject (who)")
     token.add_argument("--hours", type=float, default=8.0, help="how long the token is valid")
     token.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="the demo's data dir (its key)")
+    token.add_argument(
+        "--site", action="append", help="scope the roles to a site (the sites claim); repeat for several"
+    )
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
@@ -102,6 +105,10 @@ def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--tryton", action="store_true", help="serve all four systems from a real Tryton instead")
     demo.add_argument("--tryton-port", type=int, default=8200, help="port of Tryton (with --tryton)")
     demo.add_argument("--tryton-lots", type=int, default=300, help="lots of Tryton's data set (with --tryton)")
+    demo.add_argument(
+        "--sites", type=int, default=1, choices=range(1, 5), metavar="N",
+        help="reference plants of N sites (1 to 4), one gateway over all of them (docs/sites.md)",
+    )  # fmt: skip
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -143,16 +150,25 @@ def _listening(settings: Settings, port: int, workers: int) -> None:
         )
 
 
-def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
-    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides``."""
+def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any], env: dict[str, str] | None = None) -> Settings:
+    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides`` (and
+    ``env`` over the environment)."""
     overrides = {**overrides, "data_dir": str(args.data_dir / "gateway")}
     overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
-    settings = load_settings(os.environ, None, **overrides)
+    settings = load_settings({**os.environ, **(env or {})}, None, **overrides)
     configure_logging(settings.log_level, "text")
     return settings
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.sites > 1:
+        from api.demo_sites import run_demo as run_sites
+
+        if args.tryton or args.activity:
+            print("lotgraph: --sites runs the reference plants only (no --tryton, no --activity)", file=sys.stderr)
+            return 2
+
+        return run_sites(args, lambda overrides, env: _demo_settings(args, overrides, env), _banner)
     if args.tryton:
         from api.demo_tryton import run_demo
 
@@ -250,7 +266,8 @@ def _token(args: argparse.Namespace) -> int:
             )
             return 2
         secret = demo_secret(args.data_dir / "gateway")
-    print(mint(secret, args.sub, list(dict.fromkeys(args.role)), ttl_seconds=int(args.hours * 3600)))
+    roles, sites = list(dict.fromkeys(args.role)), list(dict.fromkeys(args.site)) if args.site else None
+    print(mint(secret, args.sub, roles, ttl_seconds=int(args.hours * 3600), sites=sites))
     return 0
 
 

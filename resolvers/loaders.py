@@ -16,6 +16,7 @@ from aiodataloader import DataLoader
 from resolvers.config import ResolverConfig
 from sources.bundle import Sources
 from sources.custody import NO_CUSTODY, Custody
+from sources.errors import SourceError
 from sources.records import (
     Customer,
     Deviation,
@@ -53,11 +54,23 @@ class Loader(Generic[V]):
     async def _batch(self, keys: list[str]) -> list[V]:
         try:
             found = await self._fetch(keys)
+        except SourceError as exc:
+            if exc.answered is None:
+                self._failed.update(dict.fromkeys(keys, exc))
+                raise
+            # several sites, some failed: their keys fail, the others answer (docs/sites.md)
+            failed = [k for k in keys if k in exc.failed_ids]
+            self._failed.update(dict.fromkeys(failed, exc))
+            self._keep([k for k in keys if k not in exc.failed_ids], exc.answered)  # type: ignore[arg-type]
+            return [exc if k in exc.failed_ids else exc.answered.get(k, self._default) for k in keys]  # type: ignore[misc]
         except Exception as exc:
             # aiodataloader forgets failed keys; remember the failure, so that a field read from the
             # operation's store answers it at once (the same error, no second call).
             self._failed.update(dict.fromkeys(keys, exc))
             raise
+        return self._keep(keys, found)
+
+    def _keep(self, keys: list[str], found: Mapping[str, V]) -> list[V]:
         values = [found.get(key, self._default) for key in keys]
         for key, value in zip(keys, values, strict=True):
             self._failed.pop(key, None)  # answered since

@@ -12,11 +12,13 @@ from resolvers import lots as lot_resolvers
 from resolvers.genealogy import trace as trace_resolvers
 from resolvers.genealogy.model import TraceDirection
 from resolvers.lots import LotRef
+from resolvers.sites import site_of
 from schema.custody import Aggregation, Containment, CustodyEvent
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
 from schema.planning import Maybe, planned
+from schema.sites import SITE_HELP
 from sources import records
 
 if TYPE_CHECKING:
@@ -48,6 +50,10 @@ class Hold:
     released_at: datetime | None
     release_comment: str | None
     correlation_id: str | None = strawberry.field(description="Correlation id of the request that placed it.")
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @strawberry.field(description="The lot on hold.")
     async def lot(self, info: Info) -> Lot:
@@ -114,6 +120,10 @@ class StockRecord:
 class Lot:
     id: strawberry.ID
     ref: strawberry.Private[LotRef]
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     def of(cls, ref: LotRef) -> Lot:

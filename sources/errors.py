@@ -7,8 +7,9 @@
     ├── NotSupported            this kind of system cannot answer this kind of question (no such data in it)
     └── SourceRejected          a command was refused for a business reason (4xx with an error code)
 
-Every error names the source (``erp``, ``qms``, ``mes``, ``wms``). Messages are safe to show to clients: they
-never carry URLs, hosts or upstream bodies; the full detail goes to the log through ``__cause__``.
+Every error names the source (``erp``, ``qms``, ``mes``, ``wms``), and with several sites the site (docs/sites.md).
+Messages are safe to show to clients: they never carry URLs, hosts or upstream bodies; the full detail goes to the
+log through ``__cause__``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ class SourceError(Exception):
         super().__init__(message)
         self.source = source
         self.message = message
+        self.site: str | None = None
+        """With several sites (docs/sites.md): the site whose system failed."""
+        self.answered: dict[str, object] | None = None
+        """A batched read over several sites that failed at some: what the other sites answered, by id."""
+        self.failed_ids: frozenset[str] = frozenset()
+        """The ids of that read whose site failed (the others are in ``answered``)."""
 
 
 class SourceUnavailable(SourceError):

@@ -23,7 +23,7 @@ from resolvers.holds.outcomes import (
     decode_release,
     encode,
 )
-from resolvers.holds.problems import pending_notice, refused, source_problem
+from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
 from resolvers.holds.requests import ReleaseHoldRequest, check_release
 from resolvers.holds.saga import RELEASE, Saga, SagaLot, SagaStatus, advanced, ended, saga_id, wms_action
 from resolvers.holds.steps import attempt, events_of, expected_of
@@ -39,6 +39,7 @@ __all__ = ["ReleaseHoldRequest", "release_hold"]
 async def release_hold(ctx: Context, request: ReleaseHoldRequest) -> ReleaseHoldOutcome:
     base = ReleaseHoldOutcome(requested_by=ctx.user, correlation_id=ctx.correlation_id, requested_at=utc_now())
     hold_id, problems = check_release(request)
+    problems = problems or out_of_scope(ctx, [hold_id], "it was not released", holds=True)
     if problems:
         return replace(base, errors=problems)
     run = Run(ctx, request.idempotency_key,
