@@ -81,7 +81,9 @@ def _base_product(Model: Any, kg: Any) -> Any:
     return template.products[0]
 
 
-def _produce(Model: Any, where: tuple[Any, Any, Any], product_code: str, prefix: str, groups: list[list[Any]]) -> list[Any]:
+def _produce(
+    Model: Any, where: tuple[Any, Any, Any], product_code: str, prefix: str, groups: list[list[Any]]
+) -> list[Any]:
     """One production per group of input lots (20 kg of each, 10 of intermediates), each making one lot
     ``<prefix><n>``."""
     kg, company, warehouse = where
