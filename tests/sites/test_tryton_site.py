@@ -1,5 +1,5 @@
 """Two sites on different systems: site a a reference plant, site b on Tryton (ERP, MES and WMS; its QMS a contract
-QMS beside it), where four of a's finished lots were received on a supplier shipment from the party of code ``a``
+QMS beside it), where twelve of a's finished lots were received on a supplier shipment from the party of code ``a``
 and made into b's lots (plant/tryton/receipts.py). A trace crosses from a's genealogy into Tryton's and back, equal
 to a breadth-first search over a's edge table joined with Tryton's productions by the receipts (read from Tryton
 with its own RPC); a hold spreads from a to b, blocking stock in a's WMS and moving b's into Tryton's quarantine."""
@@ -19,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from api.app import create_app
+from api.demo_sites_tryton import RECEIVED
 from api.settings import SOURCES, load_settings
 from plant.app import create_plant_app
 from plant.qms import create_app as create_qms_app
@@ -37,7 +38,6 @@ from tests.sites.test_genealogy import TRACE, Edge, bfs
 from tests.sites.test_holds import active_holds, place, quality, stock_status
 from tests.tryton_server import free_port
 
-RECEIVED = 4
 TRYTON_SYSTEMS = ("erp", "mes", "wms")
 
 
@@ -53,10 +53,11 @@ class TrytonSite:
 
 @pytest.fixture(scope="session")
 def tryton_b(sites_source: Sites, tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrytonSite]:
-    """Site b's Tryton: a small data set (cached per machine) that received four lots site a shipped."""
+    """Site b's Tryton: a small data set that received twelve lots site a shipped, as ``lotgraph demo --sites 2
+    --tryton --tryton-lots 40`` builds it (seed 7 + 1): both use the one data set cached per machine."""
     received = tuple(shipped_finished_lots(sites_source.dir("a"))[:RECEIVED])
     server = TrytonServer(tmp_path_factory.mktemp("tryton-b"), port=free_port())
-    manifest = prepare(server, seed=11, lots=40, receipt=Receipt("a", received))
+    manifest = prepare(server, seed=8, lots=40, receipt=Receipt("a", received))
     process = server.start()
     yield TrytonSite(server, manifest)
     stop(process)
