@@ -78,7 +78,7 @@ async def test_two_workers_share_the_connections(tmp_path: Path) -> None:
         assert await served.astop() == 0, served.tail()
 
 
-async def test_more_than_one_worker_needs_redis(tmp_path: Path) -> None:
+async def test_more_than_one_worker_needs_a_shared_store(tmp_path: Path) -> None:
     with pytest.raises(
         LaunchError, match=r"LOTGRAPH_WORKERS: 2 worker processes need LOTGRAPH_STORE=postgres \(or redis\)"
     ):
