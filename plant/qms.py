@@ -305,10 +305,10 @@ class Qms:
             Route("/holds/{id}", self.get_hold, methods=["GET"]),
             Route("/holds/{id}/release", self.post_release, methods=["POST"]),
             Route("/deviations", self.list_deviations, methods=["GET"]),
-            Route("/quality-status", self.quality_status, methods=["GET"]),
             Route("/deviations", self.post_deviation, methods=["POST"]),
             Route("/deviations/{id}", self.get_deviation, methods=["GET"]),
             Route("/deviations/{id}/close", self.post_deviation_close, methods=["POST"]),
+            Route("/quality-status", self.quality_status, methods=["GET"]),
         ]
 
 

@@ -2,7 +2,7 @@
 
 ``ErpPort.shipments_expanded`` answers shipments with their order, customer and products; ``QmsPort.quality_status``
 answers, per lot, its quality record, its active holds and its open deviations. An adapter whose system has such a
-read uses it (the contract's ``GET /shipments?expand=…`` and ``GET /quality-status``; Tryton's dotted reads); one
+read uses it (the contract's ``GET /shipments/expanded`` and ``GET /quality-status``; Tryton's dotted reads); one
 without it composes the answer from the single reads with the functions here, so nothing else changes per kind.
 """
 
