@@ -13,7 +13,9 @@ Idempotency. ``claim(key, fingerprint)`` atomically answers one of
 - ``REUSED``: the key was used with another request.
 
 A claim carries a lease: if the process running it dies, a repeat of the request (or recovery) takes the claim
-over once the lease has run out — atomically, so only one does.
+over once the lease has run out — atomically, so only one does. The run that was taken over may still be going
+(slow, not dead): its writes are fenced by its claim's token (``save_saga(..., fence=)``), so once the claim is
+taken over they write nothing and raise ``ClaimLost``, and the run stops; each fenced write renews the lease.
 
 Saga records. A command writes its intent (``save_saga``) before its first upstream command and advances it per
 step, together with the pending actions a step leaves (one transaction). ``due_sagas`` lists the RUNNING ones
@@ -27,7 +29,7 @@ worker dies becomes due again.
 
 from __future__ import annotations
 
-from sources.store.protocol import Store, StoreUnavailable
+from sources.store.protocol import ClaimLost, Fence, Store, StoreUnavailable
 from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.sqlite import SqliteStore
 
@@ -38,7 +40,9 @@ __all__ = [
     "ActionQuery",
     "ActionRow",
     "Claim",
+    "ClaimLost",
     "ClaimState",
+    "Fence",
     "HistoryRow",
     "SagaRow",
     "SqliteStore",

@@ -5,10 +5,12 @@ the numbered migrations of ``postgres_schema``, applied at start-up (``open``) o
 
 Every call that writes more than one row runs in one transaction: a saga record and the actions its step leaves
 commit together. A claim locks its idempotency row (``SELECT … FOR UPDATE``), so two replicas never both claim a
-key or both take over an expired claim. ``lease_due`` picks due actions with ``FOR UPDATE SKIP LOCKED`` and moves
-their due time to the end of the lease in the same statement: replicas polling together get disjoint actions, and
-none waits on another. ``due_sagas`` skips locked rows too; the claim of the saga's key then decides which replica
-recovers it.
+key or both take over an expired claim. A fenced write (``save_saga(..., fence=)``) renews the claim's lease in its
+transaction with an ``UPDATE … WHERE token = …``, which locks that row too: a take-over waits for it (and then
+finds the lease renewed), and once the claim is taken over the write matches no row and commits nothing.
+``lease_due`` picks due actions with ``FOR UPDATE SKIP LOCKED`` and moves their due time to the end of the lease in
+the same statement: replicas polling together get disjoint actions, and none waits on another. ``due_sagas`` skips
+locked rows too; the claim of the saga's key then decides which replica recovers it.
 
 A connection that fails (PostgreSQL down, restarting, unreachable) raises ``StoreUnavailable``; a transaction that
 did not commit changed nothing, so a command refused then may be repeated with the same key once it is back.
@@ -24,7 +26,16 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import asyncpg
 
 from sources.store.postgres_schema import migrate
-from sources.store.protocol import StoreUnavailable
+from sources.store.postgres_sql import (
+    ACTION_COLUMNS,
+    CLAIM_NEW,
+    CLAIM_READ,
+    CLAIM_REPLACE,
+    FENCE,
+    FENCE_LOST,
+    LEASE_DUE,
+)
+from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
 from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 
 if TYPE_CHECKING:
@@ -32,7 +43,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-ACTION_COLUMNS = "id, status, lot_id, created_at, updated_at, due_at, body"
 CUT = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # the server shutting down or starting
@@ -44,21 +54,6 @@ CUT = (
 """What a call raises when its connection is gone (a restart, a shutdown, the network)."""
 FAILURES = (asyncpg.PostgresError, *CUT)
 """What a call raises when PostgreSQL cannot serve it: a connection gone, or an error of the server."""
-
-CLAIM_READ = "SELECT fingerprint, state, lease_until, result, expires_at FROM idempotency WHERE key = $1 FOR UPDATE"
-CLAIM_NEW = (
-    "INSERT INTO idempotency (key, fingerprint, state, token, lease_until, result, expires_at)"
-    " VALUES ($1, $2, 'running', $3, $4, NULL, $5) ON CONFLICT (key) DO NOTHING RETURNING 1"
-)
-CLAIM_REPLACE = (
-    "UPDATE idempotency SET fingerprint = $2, state = 'running', token = $3, lease_until = $4, result = NULL,"
-    " expires_at = $5 WHERE key = $1"
-)
-LEASE_DUE = (
-    "UPDATE pending_actions SET due_at = $1 WHERE id IN (SELECT id FROM pending_actions"
-    " WHERE status = $2 AND due_at <= $3 ORDER BY due_at LIMIT $4 FOR UPDATE SKIP LOCKED)"
-    f" RETURNING {ACTION_COLUMNS}"
-)
 
 
 class PostgresStore:
@@ -146,8 +141,14 @@ class PostgresStore:
 
     # saga records
 
-    async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
+    async def save_saga(
+        self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0, fence: Fence | None = None
+    ) -> None:
         async def save(conn: Conn) -> None:
+            if fence is not None:  # the UPDATE locks the claim's row: a take-over waits for this transaction
+                held = await conn.execute(FENCE, fence.key, fence.token, self.clock() + fence.lease_seconds)
+                if held != "UPDATE 1":
+                    raise ClaimLost(fence.key, await conn.fetchval(FENCE_LOST, fence.key))
             await conn.execute(
                 "INSERT INTO sagas (id, status, lease_until, updated_at, body) VALUES ($1, $2, $3, $4, $5)"
                 " ON CONFLICT (id) DO UPDATE SET status = excluded.status, lease_until = excluded.lease_until,"

@@ -1,9 +1,10 @@
-"""The ``Store`` protocol every durable store implements, and its one error."""
+"""The ``Store`` protocol every durable store implements, its errors, and the fence of a write."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from sources.errors import SourceUnavailable
@@ -25,6 +26,26 @@ class StoreUnavailable(SourceUnavailable):
         return cls()
 
 
+@dataclass(frozen=True, slots=True)
+class Fence:
+    """The idempotency claim a write is made under (``save_saga(..., fence=)``): the write happens only while the
+    claim of ``key`` is still held with ``token``, and renews its lease to ``lease_seconds`` from now."""
+
+    key: str
+    token: str
+    lease_seconds: float
+
+
+class ClaimLost(Exception):
+    """A fenced write found its claim taken over (its lease ran out and another run claimed the key): nothing was
+    written. ``result`` is the answer stored under the key if the run that took it over has finished."""
+
+    def __init__(self, key: str, result: str | None) -> None:
+        super().__init__(f"the claim of {key!r} was taken over")
+        self.key = key
+        self.result = result
+
+
 class Store(Protocol):
     # idempotency
     async def claim(self, key: str, fingerprint: str, *, lease_seconds: float) -> Claim: ...
@@ -38,8 +59,12 @@ class Store(Protocol):
         ...
 
     # saga records
-    async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
-        """Write (or replace) a saga record, and record new ``actions`` leased to the caller, in one transaction."""
+    async def save_saga(
+        self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0, fence: Fence | None = None
+    ) -> None:
+        """Write (or replace) a saga record, and record new ``actions`` leased to the caller, in one transaction.
+        With a ``fence``, only if its claim is still held with its token, renewing the claim's lease in the same
+        transaction; else nothing is written and ``ClaimLost`` is raised."""
         ...
 
     async def saga(self, saga_id: str) -> SagaRow | None: ...

@@ -4,7 +4,8 @@ Keys, all under one prefix:
 
 - ``idem:<key>``: the idempotency record, JSON ``{fp, state, token, lease, result}``. A run claims it with
   ``SET NX EX ttl``; finishing and abandoning check the claim's token in one Lua step, and so does taking over
-  a claim whose lease ran out — so two replicas never both take over one.
+  a claim whose lease ran out — so two replicas never both take over one. A saga record is written (with its new
+  actions) in one Lua step too, which first checks a fence's token and renews the claim's lease.
 - ``action:<id>``: a pending action row (JSON); a DONE one expires after the TTL. ``actions:due``: sorted set of
   PENDING ids by due time (leasing moves the due time in one Lua step); ``actions:index``: every id by creation.
 - ``saga:<id>``: a saga record row (JSON); ``sagas:due``: RUNNING ones by the end of their lease. A finished one
@@ -25,9 +26,9 @@ from typing import Any, TypeVar
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
-from sources.store.protocol import StoreUnavailable
+from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
 from sources.store.records import DUE, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
-from sources.store.redis_scripts import APPEND, FINISH, LEASE_DUE, PUT, SAVE, TAKE_OVER
+from sources.store.redis_scripts import APPEND, FINISH, LEASE_DUE, PUT, SAVE, SAVE_SAGA, TAKE_OVER
 
 T = TypeVar("T")
 
@@ -50,6 +51,7 @@ class RedisStore:
         self._put = self.redis.register_script(PUT)
         self._save = self.redis.register_script(SAVE)
         self._append = self.redis.register_script(APPEND)
+        self._save_saga = self.redis.register_script(SAVE_SAGA)
 
     async def open(self) -> None:
         await self._call(lambda: self.redis.ping())
@@ -106,19 +108,22 @@ class RedisStore:
 
     # saga records
 
-    async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
-        async def run() -> None:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                if saga.status == RUNNING:
-                    pipe.set(self._key("saga", saga.id), _dumps(asdict(saga)))
-                    pipe.zadd(self._key("sagas", "due"), {saga.id: saga.lease_until})
-                else:
-                    pipe.set(self._key("saga", saga.id), _dumps(asdict(saga)), ex=self._ex())
-                    pipe.zrem(self._key("sagas", "due"), saga.id)
-                await pipe.execute()
-            await self._put_rows(actions, lease_seconds)
-
-        await self._call(run)
+    async def save_saga(
+        self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0, fence: Fence | None = None
+    ) -> None:
+        """One Lua step: the claim checked and its lease renewed (with a fence), the record, its new actions."""
+        names = [self._key("idem", fence.key if fence else ""), self._key("saga", saga.id), self._key("sagas", "due")]
+        names += [self._key("actions", "due"), self._key("actions", "index")]
+        now = self.clock()
+        args: list[Any] = [fence.token if fence else "", now + (fence.lease_seconds if fence else 0), saga.id]
+        args += [_dumps(asdict(saga)), "1" if saga.status == RUNNING else "", saga.lease_until, self._ex()]
+        args.append(self._key("action", ""))
+        for action in actions:
+            args += [action.id, now + lease_seconds, _dumps(asdict(replace(action, due_at=now + lease_seconds)))]
+        written = await self._call(lambda: self._save_saga(keys=names, args=args))
+        if written != 1 and fence is not None:
+            record = json.loads(written) if written else {}
+            raise ClaimLost(fence.key, record.get("result") if record.get("state") == "done" else None)
 
     async def saga(self, saga_id: str) -> SagaRow | None:
         raw = await self._call(lambda: self.redis.get(self._key("saga", saga_id)))

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sources.sqlite_thread import SqliteThread
-from sources.store.protocol import StoreUnavailable
+from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
 from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.sqlite_schema import connect
 
@@ -33,19 +33,13 @@ class SqliteStore:
         self._conn: sqlite3.Connection | None = None
 
     async def open(self) -> None:
-        await self._run(self._open)
+        self._conn = await self._run(connect, self.path)
 
     async def aclose(self) -> None:
-        await self._run(self._close)
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            await self._run(conn.close)
         self._thread.shutdown()
-
-    def _open(self) -> None:
-        self._conn = connect(self.path)
-
-    def _close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         try:
@@ -104,28 +98,31 @@ class SqliteStore:
         return await self._run(self._finish, key, token, result)
 
     def _finish(self, key: str, token: str, result: str) -> bool:
+        sql = "UPDATE idempotency SET state = 'done', token = NULL, result = ?, expires_at = ? WHERE key=? AND token=?"
         with self._tx() as conn:
-            cursor = conn.execute(
-                "UPDATE idempotency SET state = 'done', token = NULL, result = ?, expires_at = ?"
-                " WHERE key = ? AND token = ?",
-                (result, self.clock() + self.ttl, key, token),
-            )
-            return cursor.rowcount == 1
+            return conn.execute(sql, (result, self.clock() + self.ttl, key, token)).rowcount == 1
 
     async def abandon(self, key: str, token: str) -> None:
-        await self._run(self._in_tx, self._abandon, key, token)
-
-    @staticmethod
-    def _abandon(conn: sqlite3.Connection, key: str, token: str) -> None:
-        conn.execute("DELETE FROM idempotency WHERE key = ? AND token = ?", (key, token))
+        await self._run(self._in_tx, _execute, "DELETE FROM idempotency WHERE key = ? AND token = ?", (key, token))
 
     # saga records
 
-    async def save_saga(self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0.0) -> None:
-        await self._run(self._save_saga, saga, list(actions), lease_seconds)
+    async def save_saga(
+        self, saga: SagaRow, actions: Sequence[ActionRow] = (), *, lease_seconds: float = 0, fence: Fence | None = None
+    ) -> None:
+        await self._run(self._save_saga, saga, list(actions), lease_seconds, fence)
 
-    def _save_saga(self, saga: SagaRow, actions: list[ActionRow], lease_seconds: float) -> None:
+    def _save_saga(self, saga: SagaRow, actions: list[ActionRow], lease_seconds: float, fence: Fence | None) -> None:
         with self._tx() as conn:
+            if (
+                fence is not None
+                and not conn.execute(
+                    "UPDATE idempotency SET lease_until = ? WHERE key = ? AND token = ?",
+                    (self.clock() + fence.lease_seconds, fence.key, fence.token),
+                ).rowcount
+            ):
+                row = conn.execute("SELECT result FROM idempotency WHERE key = ?", (fence.key,)).fetchone()
+                raise ClaimLost(fence.key, None if row is None else row["result"])
             conn.execute(
                 "INSERT OR REPLACE INTO sagas (id, status, lease_until, updated_at, body) VALUES (?, ?, ?, ?, ?)",
                 (saga.id, saga.status, saga.lease_until, saga.updated_at, saga.body),
@@ -183,12 +180,9 @@ class SqliteStore:
         return saved
 
     async def remove_actions(self, ids: Sequence[str]) -> None:
+        marks = ",".join("?" * len(ids))
         if ids:
-            await self._run(self._in_tx, self._remove_actions, list(ids))
-
-    @staticmethod
-    def _remove_actions(conn: sqlite3.Connection, ids: list[str]) -> None:
-        conn.executemany("DELETE FROM pending_actions WHERE id = ?", [(i,) for i in ids])
+            await self._run(self._in_tx, _execute, f"DELETE FROM pending_actions WHERE id IN ({marks})", list(ids))
 
     async def lease_due(self, *, limit: int, lease_seconds: float) -> list[ActionRow]:
         return await self._run(self._lease_due, limit, lease_seconds)
@@ -298,3 +292,7 @@ class SqliteStore:
                 "DELETE FROM sagas WHERE status != ? AND updated_at <= ?", (RUNNING, now - self.ttl)
             ).rowcount
         return gone
+
+
+def _execute(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> None:
+    conn.execute(sql, params)

@@ -19,7 +19,7 @@ from resolvers.holds.model import (
     new_action,
     retried,
 )
-from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, Store
+from sources.store import ActionQuery, ActionRow, ClaimLost, ClaimState, Fence, HistoryRow, SagaRow, Store
 from tests.holds.conftest import Clock, open_store
 
 
@@ -206,6 +206,41 @@ async def test_saga_records_are_due_for_recovery_once_their_lease_ran_out(
     assert await one.due_sagas(10) == []
     assert (await one.saga("SG-1") or running).status == "RECOVERED"
     assert await one.saga("SG-404") is None
+
+
+async def test_a_run_whose_claim_was_taken_over_writes_nothing(stores: tuple[Callable[[], Store], Clock]) -> None:
+    make, clock = stores
+    slow, other = await open_store(make), await open_store(make)
+    claim = await slow.claim("k", "fp", lease_seconds=30)
+    mine = Fence("k", claim.token, lease_seconds=30)
+    planned = _saga("SG-1", "RUNNING", clock.now + 30)
+    first = _action("L0", clock.now)
+    await slow.save_saga(planned, rows(first), lease_seconds=30, fence=mine)  # the owner writes
+    assert await other.saga("SG-1") == planned
+    clock.now += 29
+    await slow.save_saga(planned, fence=mine)  # and renews its claim's lease by writing
+    clock.now += 29  # 58 s after the claim, 29 after the write
+    assert (await other.claim("k", "fp", lease_seconds=30)).state is ClaimState.IN_PROGRESS
+    clock.now += 2  # the owner is slow past its lease: the repeat (or recovery) takes the claim over
+    taken = await other.claim("k", "fp", lease_seconds=30)
+    assert taken.state is ClaimState.CLAIMED
+
+    late, block = SagaRow("SG-1", "RUNNING", clock.now + 30, clock.now, '{"step": "late"}'), _action("L1", clock.now)
+    with pytest.raises(ClaimLost) as lost:
+        await slow.save_saga(late, rows(block), lease_seconds=30, fence=mine)
+    assert lost.value.result is None  # the new owner has not answered yet
+    assert await other.saga("SG-1") == planned  # nothing of the late write: neither the record nor its actions
+    assert [a.id for a in await other.action_rows([first.id, block.id])] == [first.id]
+    assert (await slow.claim("k", "fp", lease_seconds=30)).state is ClaimState.IN_PROGRESS  # nor a renewed lease
+
+    recovered = _saga("SG-1", "RECOVERED", clock.now)
+    await other.save_saga(recovered, fence=Fence("k", taken.token, lease_seconds=30))  # the new owner can write
+    assert await slow.saga("SG-1") == recovered
+    assert await other.finish("k", taken.token, "answer") is True
+    with pytest.raises(ClaimLost) as lost:
+        await slow.save_saga(late, fence=mine)
+    assert lost.value.result == "answer"  # what the late run answers: the stored answer
+    assert await other.saga("SG-1") == recovered
 
 
 async def test_history_is_kept_per_lot_and_per_hold_in_order(stores: tuple[Callable[[], Store], Clock]) -> None:
