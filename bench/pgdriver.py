@@ -25,8 +25,9 @@ import psycopg_pool
 import uvloop
 
 from bench.harness import machine_description
-from sources.store.postgres import CLAIM_NEW, CLAIM_READ, LEASE_DUE, PostgresStore
+from sources.store.postgres import PostgresStore
 from sources.store.postgres_schema import migrate_url
+from sources.store.postgres_sql import CLAIM_NEW, CLAIM_READ, LEASE_DUE
 from sources.store.records import DUE
 
 SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -15,7 +15,7 @@ from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome
 from resolvers.holds.recovery import recover, recovered_outcome, taken_over
 from resolvers.holds.saga import Saga, SagaStatus, action_ids, ended, saga_id, saga_to_row
 from sources.errors import SourceError
-from sources.store import Store
+from sources.store import Fence, Store
 
 
 def store_of(ctx: Context) -> Store:
@@ -32,6 +32,8 @@ class Run:
     key: str
     fingerprint: str
     saga: Saga | None = None
+    token: str = ""
+    """The token of the run's idempotency claim: its writes are fenced by it (``ClaimLost`` once taken over)."""
 
     @property
     def store(self) -> Store:
@@ -41,8 +43,13 @@ class Run:
         policy = self.ctx.holds
         lease_until = (utc_now() + timedelta(seconds=policy.lease_seconds)).timestamp()
         rows = [action_to_row(a) for a in actions]
-        await self.store.save_saga(saga_to_row(saga, lease_until=lease_until), rows, lease_seconds=policy.lease_seconds)
+        row = saga_to_row(saga, lease_until=lease_until)
+        await self.store.save_saga(row, rows, lease_seconds=policy.lease_seconds, fence=self.fence)
         self.saga = saga
+
+    @property
+    def fence(self) -> Fence:
+        return Fence(self.key, self.token, self.ctx.holds.lease_seconds)
 
     async def end(self) -> None:
         if self.saga is not None and self.saga.status is SagaStatus.RUNNING:
@@ -52,15 +59,17 @@ class Run:
 OutcomeT = TypeVar("OutcomeT", PlaceHoldOutcome, ReleaseHoldOutcome)
 
 
-async def resume_or(run: Run, first_run: Callable[[], Awaitable[Ran[OutcomeT]]]) -> Ran[OutcomeT]:
-    """A request whose first run died after writing its saga record finishes that record instead of planning again
-    (the claim was taken over after its lease), or answers from it when recovery finished it but could not store
-    the answer (its own lease ran out first). The answer is that earlier run's, so it is marked replayed."""
+async def resume_or(run: Run, token: str, first_run: Callable[[], Awaitable[Ran[OutcomeT]]]) -> Ran[OutcomeT]:
+    """The run of the claim ``token``. A request whose first run died after writing its saga record finishes that
+    record instead of planning again (the claim was taken over after its lease), or answers from it when recovery
+    finished it but could not store the answer (its own lease ran out first). The answer is that earlier run's, so
+    it is marked replayed."""
+    run.token = token
     saga = await taken_over(run.store, saga_id(run.key))
     if saga is None:
         return await first_run()
     if saga.status is SagaStatus.RUNNING:
-        outcome = await recover(run.store, run.ctx.bus, run.ctx.sources, run.ctx.holds, saga)
+        outcome = await recover(run.store, run.ctx.bus, run.ctx.sources, run.ctx.holds, saga, run.fence)
     else:
         left = [action_of_row(row) for row in await run.store.action_rows(action_ids(saga))]
         outcome = recovered_outcome(saga, left)

@@ -7,21 +7,27 @@ A run that changed nothing (refused input, a system of record down before any ch
 key can be tried again — as the systems of record do.
 
 Upstream commands carry keys derived from the client's key (``upstream_key``), so a run taken over after a crash
-repeats them without effect.
+repeats them without effect. A run taken over while still going (slow past its lease) learns it at its next write:
+the run's writes are fenced by its claim (``sources.store.Fence``), so that write stores nothing and raises
+``ClaimLost``; the run stops there (sending no further upstream command) and answers what the store holds for the
+key: the other run's answer once stored, else IN_PROGRESS.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
 
-from sources.store import ClaimState, Store
+from sources.store import ClaimLost, ClaimState, Store
 
 T = TypeVar("T")
+
+log = logging.getLogger("lotgraph.holds")
 
 MAX_KEY_LENGTH = 200
 
@@ -68,10 +74,13 @@ async def run_once(
     fingerprint_: str,
     *,
     lease_seconds: float,
-    run: Callable[[], Awaitable[Ran[T]]],
+    run: Callable[[str], Awaitable[Ran[T]]],
     encode: Callable[[T], str],
     decode: Callable[[str], T],
+    after: Callable[[], Awaitable[None]] | None = None,
 ) -> T | Refusal:
+    """``run(token)`` once for ``key`` (its writes fenced by the claim's token); ``after`` once its answer is
+    stored or forgotten under the claim, never when the claim was taken over meanwhile."""
     claim = await store.claim(key, fingerprint_, lease_seconds=lease_seconds)
     if claim.state is ClaimState.DONE:
         assert claim.result is not None
@@ -82,9 +91,15 @@ async def run_once(
         return Refusal.IN_PROGRESS
     # If the run raises (an unexpected failure: what changed is unknown), the claim stays until its lease runs out;
     # a repeat then takes it over, and its upstream commands replay under the same keys.
-    ran = await run()
-    if ran.keep:
-        await store.finish(key, claim.token, encode(ran.answer))
-    else:
+    try:
+        ran = await run(claim.token)
+    except ClaimLost as lost:
+        log.warning("a run was taken over while it was still going (slower than its lease): it stopped")
+        return Refusal.IN_PROGRESS if lost.result is None else decode(lost.result)
+    if not ran.keep:
         await store.abandon(key, claim.token)
+    elif not await store.finish(key, claim.token, encode(ran.answer)):
+        return ran.answer  # taken over after its last write: what the taker writes stands
+    if after is not None:
+        await after()
     return ran.answer

@@ -31,7 +31,7 @@ from sources.bus.envelope import Event
 from sources.correlation import set_correlation_id
 from sources.errors import SourceError
 from sources.ports import EventBus
-from sources.store import RUNNING, ClaimState, Store
+from sources.store import RUNNING, ClaimLost, ClaimState, Fence, Store
 
 log = logging.getLogger("lotgraph.holds")
 
@@ -49,14 +49,15 @@ async def taken_over(store: Store, saga_id: str) -> Saga | None:
 
 
 async def recover(
-    store: Store, bus: EventBus | None, sources: Sources, policy: HoldPolicy, saga: Saga
+    store: Store, bus: EventBus | None, sources: Sources, policy: HoldPolicy, saga: Saga, fence: Fence
 ) -> PlaceHoldOutcome | ReleaseHoldOutcome:
     """Record what is left of ``saga`` as pending actions due now, announce them; the command's answer. The caller
-    holds the saga's idempotency claim."""
+    holds the saga's idempotency claim (``fence``): if it was taken over meanwhile, nothing is recorded
+    (``ClaimLost``)."""
     now = utc_now()
     actions = remaining(saga, max_attempts=policy.max_attempts, now=now)
     done = saga_to_row(ended(saga, SagaStatus.RECOVERED, now=now), lease_until=0)
-    await store.save_saga(done, [action_to_row(a) for a in actions], lease_seconds=0)
+    await store.save_saga(done, [action_to_row(a) for a in actions], lease_seconds=0, fence=fence)
     announced = [hold_events.pending_action_changed(a, plant=a.plant) for a in actions]
     await hold_events.publish(bus, store, await _holds_announced(sources, saga) + announced)
     left = [action_of_row(row) for row in await store.action_rows(action_ids(saga))]
@@ -128,7 +129,12 @@ async def recover_due(store: Store, bus: EventBus | None, sources: Sources, poli
         if claim.state is not ClaimState.CLAIMED:
             continue  # another replica, or the client's repeat, is on it
         set_correlation_id(saga.correlation_id)
-        outcome = await recover(store, bus, sources, policy, saga)
+        try:
+            outcome = await recover(
+                store, bus, sources, policy, saga, Fence(saga.idempotency_key, claim.token, policy.lease_seconds)
+            )
+        except ClaimLost:
+            continue  # slower than its lease: the client's repeat or another replica took it over
         await store.finish(saga.idempotency_key, claim.token, encode(outcome))
         taken += 1
     return taken

@@ -46,10 +46,9 @@ async def release_hold(ctx: Context, request: ReleaseHoldRequest) -> ReleaseHold
                fingerprint(RELEASE, ctx.user, {"hold_id": hold_id, "comment": request.comment}))  # fmt: skip
     result = await run_once(
         run.store, run.key, run.fingerprint, lease_seconds=ctx.holds.lease_seconds,
-        run=lambda: resume_or(run, lambda: _release(run, request, hold_id, base)), encode=encode,
-        decode=decode_release,
+        run=lambda token: resume_or(run, token, lambda: _release(run, request, hold_id, base)), encode=encode,
+        decode=decode_release, after=run.end,
     )  # fmt: skip
-    await run.end()
     if isinstance(result, Refusal):
         return replace(base, errors=(refused(result),))
     assert isinstance(result, ReleaseHoldOutcome)

@@ -68,9 +68,9 @@ async def place_hold(ctx: Context, request: PlaceHoldRequest) -> PlaceHoldOutcom
     run = Run(ctx, request.idempotency_key, fingerprint(PLACE, ctx.user, fields))
     result = await run_once(
         run.store, run.key, run.fingerprint, lease_seconds=ctx.holds.lease_seconds,
-        run=lambda: resume_or(run, lambda: _place(run, request, lot_ids, base)), encode=encode, decode=decode_place,
+        run=lambda token: resume_or(run, token, lambda: _place(run, request, lot_ids, base)), encode=encode,
+        decode=decode_place, after=run.end,
     )  # fmt: skip
-    await run.end()
     if isinstance(result, Refusal):
         return replace(base, errors=(refused(result),))
     assert isinstance(result, PlaceHoldOutcome)
