@@ -1,5 +1,6 @@
 """PNG plots of ``python -m bench all`` (matplotlib, from the bench extra): requests per second and CPU time per
-request of each workload, one bar per contestant."""
+request of each workload, one bar per contestant (lotgraph, Hive Gateway, the plain REST client, the Starlette
+ceiling)."""
 
 from __future__ import annotations
 
@@ -31,7 +32,9 @@ def bars(measured: Measured, path: Path) -> None:
         axes.set_xticks([i + width * (len(measured.names) - 1) / 2 for i in range(len(labels))], labels, fontsize=8)
         axes.set_ylabel(label)
         axes.legend()
-    figure.suptitle(f"lotgraph and the peer gateway, plant at {measured.latency_ms} ms")
+    figure.suptitle(
+        f"lotgraph, the peer gateway, the REST client and the Starlette ceiling, plant at {measured.latency_ms} ms"
+    )
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=100)

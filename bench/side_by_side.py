@@ -187,11 +187,15 @@ class Measured:
 class Setup:
     """What the run started: the plant, the sample, the contestants."""
 
-    plant_url: str
+    plant: Launched
     plant_dir: Path
     sample: Sample
     contestants: list[Contestant]
     lotgraph_env: dict[str, str]
+
+    @property
+    def plant_url(self) -> str:
+        return self.plant.url
 
 
 def _contestants(
@@ -253,7 +257,7 @@ def setup(stack: contextlib.ExitStack, workdir: Path, *, lots: int) -> Setup:
     sample = sample_ids(manifest, items[0]["lines"][0]["lots"][0]["lot_id"], [s["id"] for s in items])
     contestants, env = _contestants(stack, workdir, the_plant.url, sample)
     check_rest_client(contestants, sample)
-    return Setup(the_plant.url, workdir / "plant", sample, contestants, env)
+    return Setup(the_plant, workdir / "plant", sample, contestants, env)
 
 
 def run(ready: Setup, *, rounds: int, duration: float, connections: int, log: Callable[[str], None]) -> list[Measured]:
