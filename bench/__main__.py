@@ -11,11 +11,12 @@ import argparse
 import contextlib
 import importlib.util
 import os
+import shutil
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench import more_workloads, side_by_side, targets
@@ -86,8 +87,8 @@ def measure_everything(args: argparse.Namespace, log: Callable[[str], None]) -> 
     """Every table of the run (Markdown sections) and the figures the targets are judged on."""
     figures = targets.Figures()
     sections = []
-    with tempfile.TemporaryDirectory(prefix="bench-all-") as tmp, contextlib.ExitStack() as stack:
-        work = Path(tmp)
+    work = Path(tempfile.mkdtemp(prefix="bench-all-"))
+    with _kept_on_failure(work), contextlib.ExitStack() as stack:
         ready = side_by_side.setup(stack, work, lots=args.lots)
         measured = side_by_side.run(
             ready, rounds=args.rounds, duration=args.duration, connections=args.connections, log=log
@@ -134,6 +135,17 @@ def measure_everything(args: argparse.Namespace, log: Callable[[str], None]) -> 
         f"{trace.markdown()}"
     )
     return sections, figures
+
+
+@contextlib.contextmanager
+def _kept_on_failure(work: Path) -> Iterator[None]:
+    """Remove ``work`` once the block succeeds; keep it (the servers' logs) and say where if it fails."""
+    try:
+        yield
+    except BaseException:
+        print(f"bench: the servers' logs are kept in {work}", file=sys.stderr)
+        raise
+    shutil.rmtree(work, ignore_errors=True)
 
 
 def _side_by_side_figures(one: side_by_side.Measured, figures: targets.Figures) -> None:

@@ -191,16 +191,13 @@ class Setup:
     plant_dir: Path
     sample: Sample
     contestants: list[Contestant]
-    lotgraph_env: dict[str, str]
 
     @property
     def plant_url(self) -> str:
         return self.plant.url
 
 
-def _contestants(
-    stack: contextlib.ExitStack, workdir: Path, plant_url: str, sample: Sample
-) -> tuple[list[Contestant], dict[str, str]]:
+def _contestants(stack: contextlib.ExitStack, workdir: Path, plant_url: str, sample: Sample) -> list[Contestant]:
     env = {f"LOTGRAPH_{s.upper()}_URL": f"{plant_url}/{s}" for s in SYSTEMS}
     env |= {"LOTGRAPH_AUTH_MODE": "none", "LOTGRAPH_LOG_LEVEL": "warning", "LOTGRAPH_LIMITS_RATE": "0"}
     env |= {"LOTGRAPH_DATA_DIR": str(workdir / "gateway"), "LOTGRAPH_WORKERS": "1"}
@@ -229,7 +226,7 @@ def _contestants(
         Contestant("REST client", rest, lambda w: dict(w.variables), path=lambda w: f"/rest/{w.name}"),
         Contestant("Starlette ceiling", ceiling, lambda w: dict(w.body()), path=lambda w: f"/ceiling/{w.name}"),
     ]
-    return contestants, env
+    return contestants
 
 
 def check_rest_client(contestants: Sequence[Contestant], sample: Sample) -> None:
@@ -255,9 +252,9 @@ def setup(stack: contextlib.ExitStack, workdir: Path, *, lots: int) -> Setup:
     found = http_request(f"{the_plant.url}/erp/shipments/search", method="POST", body=search, headers=HEADERS)
     items = found.json()["items"]
     sample = sample_ids(manifest, items[0]["lines"][0]["lots"][0]["lot_id"], [s["id"] for s in items])
-    contestants, env = _contestants(stack, workdir, the_plant.url, sample)
+    contestants = _contestants(stack, workdir, the_plant.url, sample)
     check_rest_client(contestants, sample)
-    return Setup(the_plant, workdir / "plant", sample, contestants, env)
+    return Setup(the_plant, workdir / "plant", sample, contestants)
 
 
 def run(ready: Setup, *, rounds: int, duration: float, connections: int, log: Callable[[str], None]) -> list[Measured]:
