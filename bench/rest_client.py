@@ -7,7 +7,8 @@ endpoints (``GET /<system>/<kind>?ids=a,b``, chunked at the contract's limit), t
 through one aiohttp session. No GraphQL, no loaders, no resilience policy, no validation of the records beyond what
 the assembly needs.
 
-Readiness parses the records with the source contract's parsers and decides with lotgraph's own rules
+Readiness reads the contract's combined reads as lotgraph does (``/erp/shipments/expanded``, ``/qms/quality-status``),
+parses the records with the source contract's parsers and decides with lotgraph's own rules
 (``resolvers.readiness.rules.evaluate``, a pure function): a hand-written client would implement the same rules.
 """
 
@@ -31,7 +32,7 @@ from resolvers.readiness.model import Blocker, ReadinessInputs
 from resolvers.readiness.rules import evaluate
 from sources.contract import parse
 from sources.http import BATCH_LIMIT
-from sources.records import Deviation, Hold, WarehouseStage
+from sources.records import WarehouseStage
 
 Json = Any
 
@@ -146,40 +147,30 @@ def _blocker(b: Blocker) -> Json:
 
 
 async def readiness(plant: Plant, variables: Json) -> Json:
-    """The two parallel steps lotgraph makes (shipment and warehouse progress; then orders, products, customers,
-    quality lots, active holds, open deviations), parsed and decided with lotgraph's rules."""
+    """The requests lotgraph makes (the shipment expanded with its order, customer and products, beside its
+    warehouse progress; then the quality status of its lots), parsed and decided with lotgraph's rules."""
     shipment_id = variables["id"]
-    found, progress = await asyncio.gather(
-        plant.batch("/erp/shipments", [shipment_id]), plant.batch("/wms/shipments", [shipment_id])
+    expanded, progress = await asyncio.gather(
+        plant.batch("/erp/shipments/expanded", [shipment_id]), plant.batch("/wms/shipments", [shipment_id])
     )
-    if not found:
+    if not expanded:
         return {"shipmentReadiness": None}
-    s = parse.parse_one("erp", found[0], parse.shipment)
-    lot_ids = s.lot_ids
-    orders, products, customers, quality, holds, deviations = await asyncio.gather(
-        plant.batch("/erp/orders", [s.order_id]),
-        plant.batch("/erp/products", [line.product_id for line in s.lines]),
-        plant.batch("/erp/customers", [s.customer_id]),
-        plant.batch("/qms/lots", lot_ids),
-        plant.batch("/qms/holds", lot_ids, "lot_ids", status="ACTIVE"),
-        plant.batch("/qms/deviations", lot_ids, "lot_ids", status="OPEN"),
-    )
-    held: dict[str, list[Hold]] = {}
-    for h in parse.parse_all("qms", holds, parse.hold):
-        held.setdefault(h.lot_id, []).append(h)
-    open_: dict[str, list[Deviation]] = {}
-    for d in parse.parse_all("qms", deviations, parse.deviation):
-        open_.setdefault(d.lot_id, []).append(d)
+    x = parse.Fields(expanded[0])
+    s = parse.shipment(x.one("shipment"))
+    order, customer = x.obj("order"), x.obj("customer")
+    status = [parse.Fields(item) for item in await plant.batch("/qms/quality-status", s.lot_ids, "lot_ids")]
     evaluated_at = datetime.now(UTC)
     decision = evaluate(
         ReadinessInputs(
             shipment=s,
-            order=next(iter(parse.parse_all("erp", orders, parse.sales_order)), None),
-            products={p.id: p for p in parse.parse_all("erp", products, parse.product)},
-            customer=next(iter(parse.parse_all("erp", customers, parse.customer)), None),
-            quality={q.lot_id: q for q in parse.parse_all("qms", quality, parse.quality_lot)},
-            holds=held,
-            deviations=open_,
+            order=None if order is None else parse.sales_order(order),
+            products={p.id: p for p in (parse.product(parse.Fields(item)) for item in x.array("products"))},
+            customer=None if customer is None else parse.customer(customer),
+            quality={f.text("lot_id"): parse.quality_lot(f.one("quality")) for f in status},
+            holds={f.text("lot_id"): [parse.hold(parse.Fields(h)) for h in f.array("active_holds")] for f in status},
+            deviations={
+                f.text("lot_id"): [parse.deviation(parse.Fields(d)) for d in f.array("open_deviations")] for f in status
+            },
             progress=next(iter(parse.parse_all("wms", progress, parse.shipment_progress)), None),
             today=evaluated_at.date(),
             required_stage=WarehouseStage.STAGED,
