@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -70,11 +71,12 @@ def trace(*, lots: int, runs: int, log: Log) -> Trace:
     lot, reach = manifest["lots"]["raw_wide"], manifest["lots"]["raw_wide_reach"]
     plant_env = {genealogy.ENV_PLANT_DIR: str(data_dir)}
     with (
+        tempfile.TemporaryDirectory(prefix="bench-trace-") as gateway_dir,
         serve("bench.genealogy:plant_app", factory=True, env=plant_env, ready_path="/admin/manifest") as plant,
         serve(
             "bench.genealogy:gateway_app",
             factory=True,
-            env=genealogy.gateway_env(plant, data_dir.parent / f"trace-gateway-{uuid.uuid4().hex[:8]}"),
+            env=genealogy.gateway_env(plant, Path(gateway_dir)),
             ready_path="/healthz",
         ) as gateway,
     ):
