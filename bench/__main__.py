@@ -38,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     every = commands.add_parser("all", help="every workload of issue 16, every contestant, at 0 and 20 ms")
     every.add_argument("--lots", type=int, default=2000, help="lots in the generated plant (default 2000)")
     every.add_argument("--rounds", type=int, default=2, help="alternating rounds per plant latency (default 2)")
-    every.add_argument("--duration", type=float, default=10.0, help="seconds of wrk per run (default 10)")
+    every.add_argument("--duration", type=float, default=5.0, help="seconds of wrk per run (default 5)")
     every.add_argument("--connections", type=int, default=20, help="wrk connections (default 20)")
     every.add_argument("--trace-lots", type=int, default=200_000, help="lots of the trace's plant (default 200,000)")
     every.add_argument("--trace-runs", type=int, default=3, help="forward traces measured (default 3)")
