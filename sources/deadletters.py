@@ -191,12 +191,14 @@ class SqliteDeadLetters:
 
     async def save(self, letter: DeadLetter) -> None:
         conn = self._opened()
-        await self._run(
-            lambda: conn.execute(
+
+        def update() -> None:  # the cursor stays on the worker's thread (see sources/store/sqlite.py)
+            conn.execute(
                 "UPDATE dead_letters SET status = ?, letter = ? WHERE id = ?",
                 (letter.status.value, letter.to_json(), letter.id),
-            )
-        )
+            ).close()
+
+        await self._run(update)
 
     def _opened(self) -> sqlite3.Connection:
         if self._conn is None:

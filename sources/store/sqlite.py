@@ -153,9 +153,13 @@ class SqliteStore:
         if actions:
             await self._run(self._in_tx, self._insert_actions, list(actions), lease_seconds)
 
-    def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
+    def _in_tx(self, fn: Callable[..., object], *args: Any) -> None:
+        """``fn(conn, *args)`` in one transaction. A cursor it returns is closed on this thread: dropped on the loop's,
+        it would reset its cached statement while this thread runs it again ("bad parameter or other API misuse")."""
         with self._tx() as conn:
-            return fn(conn, *args)
+            result = fn(conn, *args)
+            if isinstance(result, sqlite3.Cursor):
+                result.close()
 
     def _insert_actions(self, conn: sqlite3.Connection, actions: list[ActionRow], lease_seconds: float) -> None:
         due = self.clock() + lease_seconds

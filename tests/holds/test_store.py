@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +20,7 @@ from resolvers.holds.model import (
     new_action,
     retried,
 )
-from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, Store
+from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, SqliteStore, Store, StoreUnavailable
 from tests.holds.conftest import Clock, open_store
 
 
@@ -230,3 +231,22 @@ async def test_an_attempt_does_not_overwrite_what_a_person_changed_meanwhile(
     assert action_of_row(kept).status is ActionStatus.CLOSED
     again = retried(action, now=later, extra_attempts=1)
     assert await worker.save_actions(rows(again), expected={action.id: kept.updated_at}) == [action.id]
+
+
+async def test_sqlite_calls_in_quick_succession_never_fail(tmp_path: Path) -> None:
+    """Each call's cursor is finished on the store's own thread: one dropped on the event loop's thread reset its
+    statement while the next call ran it again, and SQLite failed that call (placeHold answered 'the durable store
+    is unavailable')."""
+    store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600)
+    await store.open()
+    try:
+        failures = 0
+        for n in range(100):
+            actions = rows(*(_action(f"LOT-{n}-{i}", 1_900_000_000.0 + i) for i in range(30)))
+            await store.put_actions(actions, lease_seconds=0)
+            removed = await asyncio.gather(*(store.remove_actions([a.id]) for a in actions), return_exceptions=True)
+            failures += sum(isinstance(result, StoreUnavailable) for result in removed)
+        assert failures == 0
+        assert await store.count_actions(ActionQuery()) == 0
+    finally:
+        await store.aclose()
