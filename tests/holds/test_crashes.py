@@ -28,6 +28,7 @@ from tests.holds.test_operator import HISTORY
 from tests.holds.test_propagation import reference_closure
 
 CRASHY = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "2", "LOTGRAPH_HOLDS_CONCURRENCY": "1"}
+RECOVERED = "recovered after its process died"  # the warning resolvers.holds.recovery logs
 COMMANDS = ("POST /holds", "POST /holds/{id}/release", "POST /stock/block", "POST /stock/unblock")
 
 
@@ -66,6 +67,16 @@ class Rig:
 
     async def gateway(self, data_dir: Path, **env: str) -> Launched:
         return await launch.started(gateway_process, self.plant.url, data_dir, **{**CRASHY, **env})
+
+    async def recovered(self, gateway: Launched, times: int, where: str) -> None:
+        """Wait until the restarted gateway's own recovery has taken a dead command over ``times`` times in all (its
+        log says so). A client repeating the request before that takes the command over itself: a right answer too,
+        but not the stored one (``replayed``) these tests check; on a busy machine the repeat can come first."""
+
+        async def logged() -> bool | None:
+            return True if gateway.output().count(RECOVERED) >= times else None
+
+        await eventually(logged, f"the gateway's recovery after {where}")
 
     async def fresh_lots(self, count: int, start: int) -> list[str]:
         """Lots from LOT-<start> on with stock and no active hold (the generator puts some lots on hold)."""
@@ -138,6 +149,7 @@ async def test_place_hold_killed_at_every_step_boundary_is_finished_after_restar
             # No command twice: one hold and one block per lot, whatever the step the first run died at.
             assert await rig.commands() == {"POST /holds": 3, "POST /stock/block": 3}, where
             # The client that comes back gets the recovered answer, and nothing is sent again.
+            await rig.recovered(gateway, 1, where)
             replay = (await rig.data(gateway, PLACE, request))["placeHold"]
             assert replay["replayed"] is True, where
             assert {lot["id"] for lot in replay["lots"]} == set(lots), where
@@ -158,7 +170,7 @@ async def test_release_hold_killed_at_every_step_boundary_is_finished_after_rest
 ) -> None:
     lot = manifest["demo"]["hold_lot"]
     data_dir = rig.tmp_path / "gateway"
-    for point, where in RELEASE_POINTS:
+    for n, (point, where) in enumerate(RELEASE_POINTS, start=1):
         gateway = await rig.gateway(data_dir)
         try:
             placed = {"input": {"lotIds": [lot], "reasonCode": "OUT_OF_SPEC", "idempotencyKey": new_key()}}
@@ -180,6 +192,7 @@ async def test_release_hold_killed_at_every_step_boundary_is_finished_after_rest
             await eventually(released, f"the release finished after {where}")
             assert await rig.state.disposition(lot) == "RELEASED"
             assert await rig.commands() == {"POST /holds/{id}/release": 1, "POST /stock/unblock": 1}, where
+            await rig.recovered(gateway, n, where)  # the cases share a log
             replay = (await rig.data(gateway, RELEASE, request))["releaseHold"]
             assert replay["replayed"] is True, where
             assert await rig.commands() == {"POST /holds/{id}/release": 1, "POST /stock/unblock": 1}, where
