@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import functools
 import inspect
 import os
 import shutil
@@ -65,9 +66,14 @@ def _ours(value: object) -> bool:
     """Whether ``value`` is one of the tests' own helpers: defined in a file under tests/, whatever its module is
     called (the modules of a test folder without ``__init__.py`` are imported by file name)."""
     try:
-        source = inspect.getsourcefile(value)  # type: ignore[arg-type]
-    except TypeError:  # a built-in, or not a function, class or module
+        return _under_tests(value)
+    except TypeError:  # unhashable, a built-in, or not a function, class or module
         return False
+
+
+@functools.cache
+def _under_tests(value: object) -> bool:
+    source = inspect.getsourcefile(value)  # type: ignore[arg-type]
     return source is not None and Path(source).is_relative_to(TESTS)
 
 
@@ -81,6 +87,14 @@ def _names(code: CodeType) -> Iterator[str]:
 def _refers(obj: object, needs: Callable[[object], bool], depth: int = 2) -> bool:
     """Whether ``obj`` (a function, or a class's methods) refers to something ``needs`` names, directly or through
     the tests' own helpers ``depth`` calls deep."""
+    try:
+        return _refers_once(obj, needs, depth)
+    except TypeError:  # not hashable: not a function or class
+        return False
+
+
+@functools.cache  # the same tests, fixtures and helpers come back for every parameter and every test using them
+def _refers_once(obj: object, needs: Callable[[object], bool], depth: int) -> bool:
     if isinstance(obj, type):
         return any(_refers(member, needs, depth) for member in vars(obj).values())
     function = inspect.unwrap(obj) if callable(obj) else None
