@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from api.settings import SOURCES, Settings, SourceSettings
+from api.settings import SOURCES, Settings, SourceSettings, SourcesSettings
 from sources.bundle import Sources
 from sources.changes import ChangeFeed, Memory
 from sources.contract.erp import ErpSource
@@ -24,6 +24,8 @@ from sources.epcis.adapter import EpcisMesSource
 from sources.http import CallStats, SourceClient
 from sources.ports import ErpPort, MesPort, QmsPort, WmsPort
 from sources.resilience import ResiliencePolicy
+from sources.sites.compose import compose
+from sources.sites.ids import SiteIds
 from sources.tryton.changes import TrytonChangeFeed
 from sources.tryton.client import TrytonLogin, TrytonRpc
 from sources.tryton.erp import TrytonErp
@@ -87,17 +89,36 @@ def open_sources(
     transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
     on_call: Callable[[CallStats], None] | None = None,
 ) -> Sources:
-    """One adapter per system, of the kind its settings name. Nothing connects until the first call."""
+    """One adapter per system, of the kind its settings name; with other sites (docs/sites.md), one per system and
+    site, composed into one port per system kind. Nothing connects until the first call. ``transports`` are by
+    system (``erp``), an other site's by ``<site>.<system>``."""
+    own = site_sources(settings, settings.sources, transports or {}, "", on_call)
+    if not settings.sites:
+        return own
+    by_site = {settings.site: own}
+    for name, site in settings.sites.items():
+        by_site[name] = site_sources(settings, site.sources, transports or {}, f"{name}.", on_call)
+    ids = SiteIds(settings.site, tuple(by_site))
+    suppliers = {settings.supplier or settings.site: settings.site}
+    suppliers.update({site.supplier or name: name for name, site in settings.sites.items()})
+    return compose(ids, by_site, suppliers)
 
+
+def site_sources(
+    settings: Settings,
+    sources: SourcesSettings,
+    transports: Mapping[str, httpx.AsyncBaseTransport],
+    prefix: str,
+    on_call: Callable[[CallStats], None] | None,
+) -> Sources:
     def inputs(system: str) -> AdapterInputs:
-        source = settings.sources[system]
-        return AdapterInputs(system, source, settings.resilience, (transports or {}).get(system), on_call)
+        return AdapterInputs(system, sources[system], settings.resilience, transports.get(prefix + system), on_call)
 
     return Sources(
-        erp=ERP_ADAPTERS[settings.sources["erp"].kind](inputs("erp")),
-        qms=QMS_ADAPTERS[settings.sources["qms"].kind](inputs("qms")),
-        mes=MES_ADAPTERS[settings.sources["mes"].kind](inputs("mes")),
-        wms=WMS_ADAPTERS[settings.sources["wms"].kind](inputs("wms")),
+        erp=ERP_ADAPTERS[sources["erp"].kind](inputs("erp")),
+        qms=QMS_ADAPTERS[sources["qms"].kind](inputs("qms")),
+        mes=MES_ADAPTERS[sources["mes"].kind](inputs("mes")),
+        wms=WMS_ADAPTERS[sources["wms"].kind](inputs("wms")),
     )
 
 

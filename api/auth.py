@@ -36,6 +36,8 @@ class Principal:
     subject: str
     roles: frozenset[str]
     authenticated: bool
+    sites: frozenset[str] | None = None
+    """The sites the roles are scoped to (the sites claim); None when the token names none: every site."""
 
 
 ANONYMOUS = Principal("anonymous", frozenset(), False)
@@ -71,6 +73,14 @@ class AuthSettings:
         metadata={"help": "clock skew tolerated on exp and nbf, seconds", "key": "leeway", "range": (0, 300)},
     )
     roles_claim: str = field(default="roles", metadata={"help": "claim holding the roles (a list or space-separated)"})
+    sites_claim: str = field(
+        default="sites",
+        metadata={
+            "help": "claim listing the sites the roles are scoped to (a list or space-separated): commands only on "
+            "lots of those sites, reads everywhere; a token without it is scoped to every site, see "
+            "[sites](sites.md#authorisation-by-site)"
+        },
+    )
 
 
 class Authenticator:
@@ -120,7 +130,8 @@ class Authenticator:
         except (jwt.PyJWTError, ValueError, KeyError, TypeError, AttributeError):
             # whatever the token holds, a client's token is never a server error
             raise AuthError("the token is not valid") from None
-        return Principal(str(claims["sub"]), _roles(claims.get(self.settings.roles_claim)), True)
+        roles = _roles(claims.get(self.settings.roles_claim))
+        return Principal(str(claims["sub"]), roles, True, _sites(claims.get(self.settings.sites_claim, ...)))
 
     async def _key_for(self, header: dict[str, Any]) -> tuple[Any, list[str]]:
         """The key for a token and the one algorithm it is verified with: the algorithm the key is for, never one
@@ -156,6 +167,17 @@ def _roles(claim: Any) -> frozenset[str]:
     return frozenset(role for role in claim if isinstance(role, str) and role in ROLES)
 
 
+def _sites(claim: Any) -> frozenset[str] | None:
+    """No claim: every site. A claim that is no list of names scopes to no site (fail closed)."""
+    if claim is ...:
+        return None
+    if isinstance(claim, str):
+        claim = claim.split()
+    if not isinstance(claim, list):
+        return frozenset()
+    return frozenset(site.lower() for site in claim if isinstance(site, str))
+
+
 def mint(
     secret: str,
     subject: str,
@@ -164,8 +186,9 @@ def mint(
     ttl_seconds: int = 8 * 3600,
     issuer: str | None = None,
     audience: str | None = None,
+    sites: list[str] | None = None,
 ) -> str:
-    """An HS256 token, as ``lotgraph token`` and the demo hand out."""
+    """An HS256 token, as ``lotgraph token`` and the demo hand out (``sites``: the sites claim, when given)."""
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
         raise ValueError(f"unknown role {unknown[0]!r}; roles are {', '.join(ROLES)}")
@@ -175,6 +198,8 @@ def mint(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    if sites is not None:
+        claims["sites"] = sites
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

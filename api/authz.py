@@ -105,7 +105,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "Shipment": (
         SHIPPING_OR_QUALITY,
         "id status orderId customerId warehouse shipDate shippedAt lines order readiness customer warehouseStage "
-        "warehouseStageAt allocations",
+        "warehouseStageAt allocations site",
     ),
     "ShipmentLine": (
         SHIPPING_OR_QUALITY,
@@ -114,11 +114,11 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "SalesOrder": (
         SHIPPING_OR_QUALITY,
         "id status customerId orderDate requestedDate creditBlock creditBlockSince deliveryBlock deliveryBlockReason "
-        "deliveryBlockSince lines customer readiness shipments",
+        "deliveryBlockSince lines customer readiness shipments site",
     ),
     "OrderLine": (SHIPPING_OR_QUALITY, "lineNo quantity uom productId product"),
-    "Customer": (SHIPPING_OR_QUALITY, "id name country coaRequired"),
-    "Product": (SHIPPING_OR_QUALITY, "id name uom coaRequired shelfLifeDays"),
+    "Customer": (SHIPPING_OR_QUALITY, "id name country coaRequired site"),
+    "Product": (SHIPPING_OR_QUALITY, "id name uom coaRequired shelfLifeDays site"),
     "Allocation": (SHIPPING_OR_QUALITY, "lineNo lotId location quantity stockStatus lot"),
     "LotAssignment": (SHIPPING_OR_QUALITY, "lotId quantity lot"),
     "ShipmentReadiness": (
@@ -137,12 +137,25 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "Lot": (
         SHIPPING_OR_QUALITY,
         "id kind quantity uom producedAt plant workOrder supplier product disposition dispositionAt expiryDate "
-        "certificateOfAnalysis holds deviations stock inputs outputs gtin epcClass digitalLink",
+        "certificateOfAnalysis holds deviations stock inputs outputs gtin epcClass digitalLink custody containment "
+        "site",
     ),
+    "CustodyEvent": (
+        SHIPPING_OR_QUALITY,
+        "eventId at bizStep disposition fromParty fromLocation toParty toLocation bizLocation readPoint container "
+        "sscc quantity uom referenceType reference",
+    ),
+    "Containment": (SHIPPING_OR_QUALITY, "packedIn contains"),
+    "Aggregation": (
+        SHIPPING_OR_QUALITY,
+        "eventId at action bizStep parentId sscc bizLocation readPoint children",
+    ),
+    "PackedItem": (SHIPPING_OR_QUALITY, "id quantity uom"),
     "CertificateOfAnalysis": (SHIPPING_OR_QUALITY, "id issuedAt"),
     "Hold": (
         SHIPPING_OR_QUALITY,
-        "id lotId status reasonCode comment placedBy placedAt releasedBy releasedAt releaseComment correlationId lot",
+        "id lotId status reasonCode comment placedBy placedAt releasedBy releasedAt releaseComment correlationId lot "
+        "site",
     ),
     "Deviation": (SHIPPING_OR_QUALITY, "id status severity title openedAt closedAt"),
     "StockRecord": (SHIPPING_OR_QUALITY, "location quantity uom status statusSince"),
@@ -154,14 +167,15 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "HoldEdge": (QUALITY, "cursor node"),
     "Genealogy": (QUALITY, "root direction maxDepth truncated truncation cycles summary nodes edges massBalance"),
     "GenealogyCycle": (QUALITY, "lotIds"),
-    "GenealogyEdge": (QUALITY, "from to quantity uom workOrder occurredAt"),
+    "GenealogyEdge": (QUALITY, "from to quantity uom workOrder occurredAt site fromSite toSite crossSite"),
     "GenealogyLevel": (QUALITY, "direction depth lots edges newLots"),
-    "GenealogyNode": (QUALITY, "lot depth direction"),
+    "GenealogyNode": (QUALITY, "lot depth direction site"),
     "GenealogySummary": (
         QUALITY,
-        "lots edges depth backwardLots forwardLots levels milliseconds byKind",
+        "lots edges depth backwardLots forwardLots levels milliseconds byKind bySite",
     ),
     "KindCount": (QUALITY, "kind lots"),
+    "SiteCount": (QUALITY, "site lots edges shipments"),
     "DispositionCount": (QUALITY, "disposition lots"),
     "QuantityTotal": (QUALITY, "uom quantity"),
     "StockTotal": (QUALITY, "status uom quantity lots"),
@@ -170,7 +184,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "RecallImpact": (
         QUALITY,
         "root maxDepth complete truncated truncation cycles affectedLots sourceErrors totals shippedShipments "
-        "pendingShipments customers openOrders massBalance",
+        "pendingShipments customers openOrders massBalance bySite",
     ),
     # the auditor's package: mass balance of a trace, and the trace as files
     "MassBalance": (QUALITY, "balanced conversions flaggedLots lots sources transformations"),
@@ -187,7 +201,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     ),
     "RecallShipment": (QUALITY, "shipment affectedLotIds"),
     "RecallCustomer": (QUALITY, "customerId customer shippedShipmentIds pendingShipmentIds affectedLotIds"),
-    "RecallSourceError": (QUALITY, "source code message"),
+    "RecallSourceError": (QUALITY, "source code message site"),
     # hold commands: quality
     "PlaceHoldPayload": (
         QUALITY_COMMAND,
@@ -224,7 +238,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     "SourceHealth": (
         ANY_ROLE,
         "source state consecutiveFailures recentCalls recentFailures lastLatencyMs lastSuccessAt lastFailureAt "
-        "lastError inFlight maxConcurrency",
+        "lastError inFlight maxConcurrency site",
     ),
     "PageInfo": (ANY_ROLE, "hasNextPage hasPreviousPage startCursor endCursor"),
     "_Service": (ANY_ROLE, "sdl"),

@@ -1,4 +1,4 @@
-"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, import-epcis, export-trace."""
+"""The ``lotgraph`` command: serve, plant, demo, token, export-schema, settings, migrate, import-epcis, export-trace."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from api.cli_traces import add_commands as trace_commands
 from api.logs import configure_logging
 from api.servers import Listener, bind, bind_workers, cores, run, run_workers
 from api.settings import LEAVES, SOURCES, Settings, SettingsError, configuration_tables, load_settings
-from api.settings_tree import render_default
+from api.settings_tree import postgres_url, render_default
 
 log = logging.getLogger("lotgraph")
 
@@ -45,6 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     token.add_argument("--sub", default="demo-user", help="the token's subject (who)")
     token.add_argument("--hours", type=float, default=8.0, help="how long the token is valid")
     token.add_argument("--data-dir", type=Path, default=Path("data/demo"), help="the demo's data dir (its key)")
+    token.add_argument(
+        "--site", action="append", help="scope the roles to a site (the sites claim); repeat for several"
+    )
 
     export = commands.add_parser("export-schema", help="print the GraphQL schema (SDL)")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
@@ -52,6 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     listing = commands.add_parser("settings", help="list every setting (LOTGRAPH_… variables, TOML keys, defaults)")
     listing.add_argument("--markdown", action="store_true", help="as the tables of docs/configuration.md")
+
+    migrate = commands.add_parser(
+        "migrate", help="apply the PostgreSQL store's migrations (LOTGRAPH_POSTGRES_URL); serve applies them too"
+    )
+    migrate.add_argument("--url", help="the database (default: LOTGRAPH_POSTGRES_URL)")
 
     traces = trace_commands(commands)
     args = parser.parse_args(argv)
@@ -70,10 +78,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _token(args)
         if args.command == "settings":
             return _settings(args)
+        if args.command == "migrate":
+            return _migrate(args)
         return _export_schema(args)
     except SettingsError as exc:
         print(f"lotgraph: setting {exc}", file=sys.stderr)
         return 2
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    import asyncio
+
+    import asyncpg
+
+    from sources.store.postgres_schema import migrate_url
+
+    raw = args.url or os.environ.get("LOTGRAPH_POSTGRES_URL")
+    if not raw:
+        raise SettingsError("LOTGRAPH_POSTGRES_URL: missing (the database to migrate; or --url)")
+    try:
+        url = postgres_url(raw)
+    except ValueError as exc:
+        raise SettingsError(f"LOTGRAPH_POSTGRES_URL: {exc}") from None
+    try:
+        applied, version = asyncio.run(migrate_url(url))
+    except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+        print(f"lotgraph: cannot migrate: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    done = f"applied {', '.join(map(str, applied))}" if applied else "nothing to apply"
+    print(f"lotgraph: PostgreSQL store at schema version {version} ({done})")
+    return 0
 
 
 def _add_serve(serve: argparse.ArgumentParser) -> None:
@@ -102,6 +136,10 @@ def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--tryton", action="store_true", help="serve all four systems from a real Tryton instead")
     demo.add_argument("--tryton-port", type=int, default=8200, help="port of Tryton (with --tryton)")
     demo.add_argument("--tryton-lots", type=int, default=300, help="lots of Tryton's data set (with --tryton)")
+    demo.add_argument(
+        "--sites", type=int, default=1, choices=range(1, 5), metavar="N",
+        help="reference plants of N sites (1 to 4), one gateway over all of them (docs/sites.md)",
+    )  # fmt: skip
 
 
 def _command_of(argv: Sequence[str]) -> str | None:
@@ -121,7 +159,7 @@ def _serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level, settings.log_format)
     from api.app import create_app
 
-    workers = settings.workers or (cores() if settings.store == settings.bus == "redis" else 1)
+    workers = settings.workers or (cores() if settings.shared_store and settings.bus == "redis" else 1)
     app = create_app(settings)
     if workers == 1:
         listener = Listener(app, bind(settings.host, settings.port))
@@ -143,16 +181,25 @@ def _listening(settings: Settings, port: int, workers: int) -> None:
         )
 
 
-def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any]) -> Settings:
-    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides``."""
+def _demo_settings(args: argparse.Namespace, overrides: dict[str, Any], env: dict[str, str] | None = None) -> Settings:
+    """The demo's gateway settings: its data directory and token key under ``--data-dir``, over ``overrides`` (and
+    ``env`` over the environment)."""
     overrides = {**overrides, "data_dir": str(args.data_dir / "gateway")}
     overrides["auth.hs256_secret"] = demo_secret(args.data_dir / "gateway")  # kept: tokens survive a restart
-    settings = load_settings(os.environ, None, **overrides)
+    settings = load_settings({**os.environ, **(env or {})}, None, **overrides)
     configure_logging(settings.log_level, "text")
     return settings
 
 
 def _demo(args: argparse.Namespace) -> int:
+    if args.sites > 1:
+        from api.demo_sites import run_demo as run_sites
+
+        if args.tryton or args.activity:
+            print("lotgraph: --sites runs the reference plants only (no --tryton, no --activity)", file=sys.stderr)
+            return 2
+
+        return run_sites(args, lambda overrides, env: _demo_settings(args, overrides, env), _banner)
     if args.tryton:
         from api.demo_tryton import run_demo
 
@@ -250,7 +297,8 @@ def _token(args: argparse.Namespace) -> int:
             )
             return 2
         secret = demo_secret(args.data_dir / "gateway")
-    print(mint(secret, args.sub, list(dict.fromkeys(args.role)), ttl_seconds=int(args.hours * 3600)))
+    roles, sites = list(dict.fromkeys(args.role)), list(dict.fromkeys(args.site)) if args.site else None
+    print(mint(secret, args.sub, roles, ttl_seconds=int(args.hours * 3600), sites=sites))
     return 0
 
 

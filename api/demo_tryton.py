@@ -1,8 +1,9 @@
 """``lotgraph demo --tryton``: a real Tryton with the demo data set, and the gateway on it (all four systems).
 
 Tryton comes from the ``tryton`` extra (``scripts/demo --tryton`` installs it). Its database is SQLite under the
-data directory, or PostgreSQL when ``LOTGRAPH_TRYTON_DB_URI`` names a server (``postgresql://user@host:5432/``);
-the first run initialises it and loads the data set through Tryton's API (cached per machine for SQLite).
+data directory, or PostgreSQL when ``LOTGRAPH_TRYTON_DB_URI`` names a server (``postgresql://user@host:5432/``,
+optionally with the database's name after the slash; ``lotgraph`` when none); the first run initialises it and loads
+the data set through Tryton's API (cached per machine for SQLite; PostgreSQL keeps it for the next run).
 """
 
 from __future__ import annotations
@@ -36,13 +37,9 @@ def run_demo(args: argparse.Namespace, settings_for: Any, upstream: Any, banner:
     """Prepare and start Tryton, then serve the gateway on it until interrupted; Tryton stops with it."""
     from api.app import create_app
     from plant.tryton.prepare import prepare
-    from plant.tryton.server import ADMIN_PASSWORD, TrytonMissing, TrytonServer, stop
+    from plant.tryton.server import ADMIN_PASSWORD, TrytonMissing, server_for, stop
 
-    server = TrytonServer(
-        args.data_dir / "tryton",
-        port=args.tryton_port,
-        db_uri=os.environ.get(DB_URI_ENV, "sqlite://"),
-    )
+    server = server_for(args.data_dir / "tryton", os.environ.get(DB_URI_ENV, "sqlite://"), port=args.tryton_port)
     print(f"lotgraph: preparing Tryton under {server.home} (the first run takes a few minutes) …", flush=True)
     try:
         manifest = prepare(server, seed=args.seed, lots=args.tryton_lots)

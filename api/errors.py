@@ -32,7 +32,10 @@ UNEXPECTED = "Unexpected error."
 def classify(error: GraphQLError) -> GraphQLError:
     original = error.original_error
     if isinstance(original, SourceError):
-        return _with(error, original.message, {"code": original.code, "source": original.source})
+        extensions = {"code": original.code, "source": original.source}
+        if original.site is not None:
+            extensions["site"] = original.site
+        return _with(error, original.message, extensions)
     if isinstance(original, InputError):
         return _with(error, original.message, {"code": original.code})
     if original is None:

@@ -74,6 +74,7 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
     ) -> None:
         context.roles, context.authenticated, context.auth_error = principal.roles, principal.authenticated, auth_error
         context.user = principal.subject
+        context.sites = principal.sites
         if self.authenticator.development and dev_user and dev_user.strip():
             context.user = dev_user.strip()[:128]
 

@@ -32,11 +32,13 @@ from resolvers.holds.worker import PendingActionWorker
 from sources.bundle import Sources
 from sources.bus.redis import RedisBus
 from sources.bus.sqlite import SqliteBus
-from sources.changes import SqliteMemory
+from sources.changes import Memory, SqliteMemory
 from sources.deadletters import DeadLetterStore, RedisDeadLetters, SqliteDeadLetters
 from sources.http import CallStats
 from sources.ports import EventBus
 from sources.store import SqliteStore, Store
+from sources.store.postgres import PostgresStore
+from sources.store.postgres_state import PostgresDeadLetters, PostgresMemory
 
 if TYPE_CHECKING:
     from sources.store.redis import RedisStore
@@ -89,10 +91,10 @@ async def open_services(
         sources = open_sources(settings, transports, on_call)
         stack.push_async_callback(sources.aclose)
         bus = await _opened(stack, build_bus(settings))
-        dead_letters = await _opened(stack, build_dead_letters(settings))
-        _run(stack, keep_caches_fresh(bus, sources), "lotgraph-cache-invalidation")
-        _poll_changes(stack, settings, sources, bus, on_call)
         store = await _opened(stack, build_store(settings))
+        dead_letters = await _opened(stack, build_dead_letters(settings, store))
+        _run(stack, keep_caches_fresh(bus, sources), "lotgraph-cache-invalidation")
+        _poll_changes(stack, settings, sources, bus, on_call, store)
         redis = _redis_client(settings)
         if redis is not None:
             stack.push_async_callback(redis.aclose)
@@ -151,11 +153,17 @@ def _poll_changes(
     sources: Sources,
     bus: EventBus,
     on_call: Callable[[CallStats], None] | None,
+    store: Store,
 ) -> None:
-    """Pollers for the systems that send no webhooks (Tryton), their watermarks kept under the data directory."""
+    """Pollers for the systems that send no webhooks (Tryton), their watermarks kept in PostgreSQL with the store
+    there, else under the data directory."""
     if all(source.kind != "tryton" for source in settings.sources.values()):
         return
-    memory = SqliteMemory(settings.data_dir / "tryton-poll.db")
+    memory: Memory
+    if isinstance(store, PostgresStore):
+        memory = PostgresMemory(store)
+    else:
+        memory = SqliteMemory(settings.data_dir / "tryton-poll.db")
     for polled in change_feeds(settings, memory, on_call):
         stack.push_async_callback(polled.feed.aclose)
         work = run_poller(polled.feed, polled.systems, sources, bus, memory, every=polled.every)
@@ -193,16 +201,25 @@ def build_bus(settings: Settings) -> SqliteBus | RedisBus:
     return SqliteBus(settings.data_dir / "events.db", queue_size=settings.events.queue_size)
 
 
-def build_dead_letters(settings: Settings) -> DeadLetterStore:
-    """Where webhooks that could not be recorded are kept: beside the event log (SQLite, or Redis with the bus)."""
+def build_dead_letters(settings: Settings, store: Store) -> DeadLetterStore:
+    """Where webhooks that could not be recorded are kept: in PostgreSQL with the store there, else beside the event
+    log (SQLite, or Redis with the bus)."""
+    if isinstance(store, PostgresStore):
+        return PostgresDeadLetters(store)
     if settings.bus == "redis":
         assert settings.redis_url is not None
         return RedisDeadLetters(settings.redis_url, prefix=settings.redis_prefix)
     return SqliteDeadLetters(settings.data_dir / "deadletters.db")
 
 
-def build_store(settings: Settings) -> SqliteStore | RedisStore:
-    """The durable store of idempotency records and pending actions: SQLite under the data directory, or Redis."""
+def build_store(settings: Settings) -> SqliteStore | RedisStore | PostgresStore:
+    """The durable store of idempotency records and pending actions: SQLite under the data directory, PostgreSQL,
+    or Redis."""
+    if settings.store == "postgres":
+        assert settings.postgres_url is not None  # load_settings requires it with store = postgres
+        return PostgresStore(
+            settings.postgres_url, ttl_seconds=settings.idempotency_ttl, pool_size=settings.postgres_pool_size
+        )
     if settings.store == "redis":
         from sources.store.redis import RedisStore
 

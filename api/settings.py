@@ -8,16 +8,17 @@ missing value raises ``SettingsError`` whose message is one line naming the sett
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from api import settings_tree as parse
 from api.auth import AuthSettings
 from api.ops import OpsSettings
-from api.settings_tree import Leaf, build, leaves, markdown
+from api.settings_tree import ENV_PREFIX, Leaf, build, leaves, markdown
 from api.trusted import load_documents
 from resolvers.config import ResolverConfig
 from resolvers.holds.policy import HoldPolicy
@@ -108,6 +109,20 @@ class SourcesSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class SiteSettings:
+    """Another site (plant) of the deployment: its four systems and the supplier code it is known by
+    (docs/sites.md). Its settings are those of the deployment's own systems, under ``LOTGRAPH_SITE_<NAME>_``."""
+
+    supplier: str | None = setting(
+        None,
+        "supplier code the other sites' systems record this site under as the supplier of the lots it ships them "
+        "(links their received lots to its lots); default: the site's name",
+        section="sites",
+    )
+    sources: SourcesSettings = node(env="", section="sites")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class EventSettings:
     queue_size: int = setting(
         1000,
@@ -191,6 +206,24 @@ def _trusted(raw: Any) -> dict[str, str]:
     return load_documents(Path(parse.text(raw)))
 
 
+SITE_NAME = re.compile(r"[a-z][a-z0-9]{0,31}")
+
+
+def site_name(raw: Any) -> str:
+    value = parse.text(raw).lower()
+    if not SITE_NAME.fullmatch(value):
+        raise ValueError(f"a site name is a letter then up to 31 letters or digits, got {raw!r}")
+    return value
+
+
+def site_names(raw: Any) -> tuple[str, ...]:
+    items = raw if isinstance(raw, list) else [part for part in parse.text(raw).split(",") if part.strip()]
+    names = tuple(site_name(item) for item in items)
+    if len(set(names)) != len(names):
+        raise ValueError(f"a site is named twice in {raw!r}")
+    return names
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Settings:
     host: str = setting("127.0.0.1", "interface the gateway listens on")
@@ -198,15 +231,18 @@ class Settings:
     workers: int = setting(
         0,
         "gateway worker processes, each accepting on its own `SO_REUSEPORT` socket of the port (`lotgraph serve "
-        "--workers`); 0: one per core when `store` and `bus` are `redis`, else 1. More than 1 needs `store` and "
-        "`bus` = `redis`: the SQLite store and the in-process bus belong to one process (at most 64)",
+        "--workers`); 0: one per core when `store` is `postgres` or `redis` and `bus` is `redis`, else 1. More than 1 "
+        "needs them so: the SQLite store and the in-process bus belong to one process (at most 64)",
         parse=parse.count(0, 64),
     )
     data_dir: Path = setting(Path("./data/gateway"), "directory of the local store (SQLite)")
     store: str = setting(
         "sqlite",
-        "durable store of idempotency records and pending actions: `sqlite` or `redis`",
-        choices=("sqlite", "redis"),
+        "durable store of idempotency records, pending actions, saga records and the hold history: `sqlite` (one "
+        "process, the embedded default), `postgres` (replicas; the production choice; it also keeps the dead "
+        "letters and the pollers' watermarks) or `redis` (replicas; needs AOF persistence, see "
+        "[operations](operations.md#the-durable-store))",
+        choices=("sqlite", "redis", "postgres"),
     )
     bus: str = setting(
         "memory",
@@ -217,6 +253,18 @@ class Settings:
         None,
         "Redis URL (`redis://`, `rediss://`, `unix://`), needed when store or bus is `redis`",
         parse=parse.redis_url,
+    )
+    postgres_url: str | None = setting(
+        None,
+        "PostgreSQL URL (`postgresql://user:password@host:port/database`), needed when store is `postgres`",
+        key="postgres.url",
+        parse=parse.postgres_url,
+    )
+    postgres_pool_size: int = setting(
+        10,
+        "connections each gateway process keeps open to PostgreSQL at most (1 to 200)",
+        key="postgres.pool_size",
+        parse=parse.count(1, 200),
     )
     redis_prefix: str = setting(
         "lotgraph:",
@@ -257,6 +305,27 @@ class Settings:
     events: EventSettings = field(default_factory=EventSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     sources: SourcesSettings = node(env="")
+    site: str = setting(
+        "main",
+        "name of the site (plant) whose systems the settings above name; with other sites (`LOTGRAPH_SITES`), its "
+        "ids stay as they are and the others' are `<site>:<id>`, see [sites](sites.md)",
+        parse=site_name,
+    )
+    supplier: str | None = setting(
+        None,
+        "supplier code the other sites' systems record this site under (links lots they received from it); "
+        "default: the site's name",
+    )
+    other_sites: tuple[str, ...] = setting(
+        (),
+        "other sites of the deployment, comma-separated (`b,c`), each with its systems under "
+        "`LOTGRAPH_SITE_<NAME>_…` (the table below); in TOML, one `[sites.<name>]` table each",
+        key="sites",
+        env="sites",
+        parse=site_names,
+    )
+    sites: Mapping[str, SiteSettings] = field(default_factory=dict)
+    """The other sites' settings, by name (``load_settings`` fills it)."""
     mode: str = setting(
         "development",
         'production turns off introspection, the GraphiQL IDE and "Did you mean …?" suggestions in errors',
@@ -274,22 +343,79 @@ class Settings:
     resilience: ResiliencePolicy = node(section="security", default_factory=ResiliencePolicy)
     ops: OpsSettings = node(section="security", default_factory=OpsSettings)
 
+    @property
+    def shared_store(self) -> bool:
+        """Whether replicas can share the durable store (PostgreSQL or Redis, not the SQLite file)."""
+        return self.store in ("postgres", "redis")
+
 
 LEAVES: tuple[Leaf, ...] = leaves(Settings)
 """Every setting, in the order of the tree."""
 
 
+SITE_LEAVES: tuple[Leaf, ...] = leaves(SiteSettings)
+"""The settings of one other site, named as if it were the deployment's own (``site_leaf`` places them)."""
+
+
+def site_leaf(leaf: Leaf, name: str) -> Leaf:
+    """``leaf`` of the site ``name``: ``LOTGRAPH_SITE_<NAME>_…``, TOML ``sites.<name>.…``."""
+    env = f"{ENV_PREFIX}SITE_{name.upper()}_{leaf.env.removeprefix(ENV_PREFIX)}"
+    return replace(leaf, env=env, key=f"sites.{name}.{leaf.key}")
+
+
 def configuration_tables() -> dict[str, str]:
     """The tables of docs/configuration.md, by section ("" for the main one)."""
-    return {section: markdown(LEAVES, section) for section in dict.fromkeys(leaf.section for leaf in LEAVES)}
+    tables = {section: markdown(LEAVES, section) for section in dict.fromkeys(leaf.section for leaf in LEAVES)}
+    tables["sites"] = markdown(tuple(site_leaf(leaf, "<name>") for leaf in SITE_LEAVES), "sites")
+    return tables
 
 
 def load_settings(env: Mapping[str, str], config_file: Path | None = None, **overrides: Any) -> Settings:
     """Build the settings: keyword overrides (the CLI's flags) over environment over the TOML file over defaults."""
     path = config_file or (Path(env["LOTGRAPH_CONFIG"]) if env.get("LOTGRAPH_CONFIG") else None)
     file_values = _read_toml(path) if path else {}
+    values = _values(LEAVES, env, file_values, path, overrides)
+    settings: Settings = build(Settings, values)
+    sites = {name: _site(name, env, file_values, path) for name in _other_sites(settings, file_values)}
+    settings = replace(settings, other_sites=tuple(sites), sites=sites)
+    _check(settings)
+    return settings
+
+
+def _other_sites(settings: Settings, file_values: Mapping[str, Any]) -> tuple[str, ...]:
+    """``LOTGRAPH_SITES``, else the ``[sites.<name>]`` tables of the file."""
+    names = settings.other_sites or tuple(
+        dict.fromkeys(key.split(".")[1] for key in file_values if key.startswith("sites."))
+    )
+    for name in names:
+        try:
+            site_name(name)
+        except ValueError as exc:
+            raise SettingsError(f"[sites.{name}] in the config file: {exc}") from None
+        if name == settings.site:
+            raise SettingsError(f"LOTGRAPH_SITES: {name!r} is the deployment's own site (LOTGRAPH_SITE)")
+    return names
+
+
+def _site(name: str, env: Mapping[str, str], file_values: Mapping[str, Any], path: Path | None) -> SiteSettings:
+    placed = tuple(site_leaf(leaf, name) for leaf in SITE_LEAVES)
+    mine = {key: value for key, value in file_values.items() if key.startswith(f"sites.{name}.")}
+    for key in mine.keys() - {leaf.key for leaf in placed}:
+        raise SettingsError(f"{key} in {path}: unknown setting")
+    site: SiteSettings = build(SiteSettings, _values(placed, env, mine, path, {}))
+    _check_sources(site.sources, f"SITE_{name.upper()}_")
+    return site
+
+
+def _values(
+    all_leaves: tuple[Leaf, ...],
+    env: Mapping[str, str],
+    file_values: Mapping[str, Any],
+    path: Path | None,
+    overrides: Mapping[str, Any],
+) -> dict[tuple[str, ...], Any]:
     values: dict[tuple[str, ...], Any] = {}
-    for leaf in LEAVES:
+    for leaf in all_leaves:
         if leaf.key in overrides and overrides[leaf.key] is not None:
             raw, where = overrides[leaf.key], f"--{leaf.key.replace('_', '-')}"
         elif leaf.env in env and env[leaf.env] != "":
@@ -304,28 +430,33 @@ def load_settings(env: Mapping[str, str], config_file: Path | None = None, **ove
             values[leaf.path] = leaf.parse(raw)
         except ValueError as exc:
             raise SettingsError(f"{where}: {exc}") from None
-    settings: Settings = build(Settings, values)
-    _check(settings)
-    return settings
+    return values
+
+
+def _check_sources(sources: SourcesSettings, prefix: str = "") -> None:
+    for system in SOURCES:
+        tryton = sources[system].tryton
+        if sources[system].kind == "tryton":
+            for name in ("database", "password"):
+                if not getattr(tryton, name):
+                    env = f"LOTGRAPH_{prefix}{system.upper()}_TRYTON_{name.upper()}"
+                    kind = f"LOTGRAPH_{prefix}{system.upper()}_KIND"
+                    raise SettingsError(f"{env}: missing (needed because {kind} is tryton)")
 
 
 def _check(settings: Settings) -> None:
     """What no single setting can say: the ones that need each other."""
-    for system in SOURCES:
-        tryton = settings.sources[system].tryton
-        if settings.sources[system].kind == "tryton":
-            for name in ("database", "password"):
-                if not getattr(tryton, name):
-                    env = f"LOTGRAPH_{system.upper()}_TRYTON_{name.upper()}"
-                    raise SettingsError(f"{env}: missing (needed because LOTGRAPH_{system.upper()}_KIND is tryton)")
+    _check_sources(settings.sources)
     for key in ("store", "bus"):
         if getattr(settings, key) == "redis" and not settings.redis_url:
             raise SettingsError(f"LOTGRAPH_REDIS_URL: missing (needed because {key} is redis)")
-    if settings.workers > 1 and not (settings.store == settings.bus == "redis"):
+    if settings.store == "postgres" and not settings.postgres_url:
+        raise SettingsError("LOTGRAPH_POSTGRES_URL: missing (needed because store is postgres)")
+    if settings.workers > 1 and not (settings.shared_store and settings.bus == "redis"):
         raise SettingsError(
-            f"LOTGRAPH_WORKERS: {settings.workers} worker processes need LOTGRAPH_STORE=redis and LOTGRAPH_BUS=redis "
-            "(the SQLite store and the in-process bus belong to one process; a subscriber on one worker would miss "
-            "the events another receives)"
+            f"LOTGRAPH_WORKERS: {settings.workers} worker processes need LOTGRAPH_STORE=postgres (or redis) and "
+            "LOTGRAPH_BUS=redis (the SQLite store and the in-process bus belong to one process; a subscriber on one "
+            "worker would miss the events another receives)"
         )
     auth = settings.auth
     if auth.mode == "jwt" and not (auth.hs256_secret or auth.jwks_file or auth.jwks_url):
@@ -348,7 +479,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     flat = _flatten(document)
     known = {leaf.key for leaf in LEAVES}
     for key in flat:
-        if key not in known:
+        if key not in known and not key.startswith("sites."):  # a site's keys: checked with its settings
             raise SettingsError(f"{key} in {path}: unknown setting")
     return flat
 

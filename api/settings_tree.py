@@ -164,6 +164,13 @@ def redis_url(raw: Any) -> str:
     return value
 
 
+def postgres_url(raw: Any) -> str:
+    value = text(raw)
+    if urlsplit(value).scheme not in ("postgres", "postgresql"):
+        raise ValueError(f"must be a postgresql:// URL, got {value!r}")
+    return value
+
+
 def seconds(raw: Any) -> float:
     try:
         value = float(raw)

@@ -203,15 +203,22 @@ class Demo:
         return await self.process.astop()
 
 
-def demo(data_dir: Path, *args: str, log: Path | None = None) -> Demo:
-    """``lotgraph demo`` in ``data_dir`` with ``args`` added; ready once its gateway answers (the banner, printed
-    before it serves, is then in the log)."""
+def demo(
+    data_dir: Path,
+    *args: str,
+    log: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    deadline: float = START_DEADLINE,
+) -> Demo:
+    """``lotgraph demo`` in ``data_dir`` with ``args`` (and the settings in ``env``) added; ready once its gateway
+    answers (the banner, printed before it serves, is then in the log)."""
     port, plant_port = free_port(), free_port()
     command = [LOTGRAPH, "demo", "--port", str(port), "--plant-port", str(plant_port), "--data-dir", str(data_dir)]
     url = f"http://{LOOPBACK}:{port}"
     log = log or data_dir.parent / f"demo-{port}.log"
-    env = {"LOTGRAPH_LOG_LEVEL": "warning"}
-    process = launch([*command, *args], log=log, ready=answers(f"{url}/healthz"), env=env, url=url)
+    settings = {"LOTGRAPH_LOG_LEVEL": "warning", **(env or {})}
+    ready = answers(f"{url}/healthz")
+    process = launch([*command, *args], log=log, ready=ready, env=settings, url=url, deadline=deadline)
     return Demo(process, f"http://{LOOPBACK}:{plant_port}")
 
 

@@ -1,11 +1,12 @@
-"""The MES's EPCIS 2.0 query interface: ``GET /epcis/events`` over its lots and genealogy, and the custody and
-containment events loaded from EPCIS documents (``plant.epcis_import``).
+"""The MES's EPCIS 2.0 query interface: ``GET /epcis/events`` over its lots and genealogy, the custody and
+containment its raw lots and the ERP's shipped deliveries imply (``plant.epcis_custody``), and the events loaded
+from EPCIS documents (``plant.epcis_import``).
 
 Query parameters (EPCIS 2.0 REST binding; values comma-separated): ``eventType``, ``MATCH_inputEPCClass``,
-``MATCH_outputEPCClass``, ``MATCH_anyEPCClass``, ``MATCH_epcClass``, ``MATCH_epc``, ``EQ_bizStep``,
+``MATCH_outputEPCClass``, ``MATCH_anyEPCClass``, ``MATCH_epcClass``, ``MATCH_epc``, ``MATCH_anyEPC``, ``EQ_bizStep``,
 ``GE_eventTime``, ``LT_eventTime``, ``EQ_ILMD_cbvmda:lotNumber``, ``perPage``, ``nextPageToken``. Several
-conditions must all hold. EPC classes may be spelled as URN or Digital Link. The next page is announced in a
-``Link: <…>; rel="next"`` header, as the binding says.
+conditions must all hold. EPC classes may be spelled as URN, Digital Link or the plant's lot id (the MES contract
+reads custody so). The next page is announced in a ``Link: <…>; rel="next"`` header, as the binding says.
 """
 
 from __future__ import annotations
@@ -22,19 +23,28 @@ from starlette.routing import Route
 
 from plant import epcis_events as ev
 from plant.db import Database, Row, placeholders
+from plant.epcis_custody import Shipped, receiving
 from plant.http import bad_request
 from sources.epcis.events import short_cbv
 from sources.gs1 import IdentifierError, lot_id_of
 
-MATCH = ("MATCH_inputEPCClass", "MATCH_outputEPCClass", "MATCH_anyEPCClass", "MATCH_epcClass", "MATCH_epc")
+MATCH = (
+    "MATCH_inputEPCClass",
+    "MATCH_outputEPCClass",
+    "MATCH_anyEPCClass",
+    "MATCH_epcClass",
+    "MATCH_epc",
+    "MATCH_anyEPC",
+)
 LOT_NUMBER = "EQ_ILMD_cbvmda:lotNumber"
 KNOWN = {*MATCH, LOT_NUMBER, "eventType", "EQ_bizStep", "GE_eventTime", "LT_eventTime", "perPage", "nextPageToken"}
 MAX_PER_PAGE = 10_000
 
 
 class EpcisQuery:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, erp: Database) -> None:
         self.db = db
+        self.shipped = Shipped(erp)
 
     async def events(self, request: Request) -> Response:
         params = dict(request.query_params)
@@ -54,14 +64,14 @@ class EpcisQuery:
 
     def _matching(self, params: dict[str, str]) -> list[dict[str, Any]]:
         found: dict[str, dict[str, Any]] | None = None
+        kinds = set(params["eventType"].split(",")) if "eventType" in params else None
         for name in (*MATCH, LOT_NUMBER):
             if name in params:
                 ids = _lot_ids(params[name])
-                hits = {e["eventID"]: e for e in self._by(name, ids)}
+                hits = {e["eventID"]: e for e in self._by(name, ids, kinds)}
                 found = hits if found is None else {k: v for k, v in found.items() if k in hits}
         if found is None:
             found = {e["eventID"]: e for e in self._all()}
-        kinds = set(params["eventType"].split(",")) if "eventType" in params else None
         steps = set(params["EQ_bizStep"].split(",")) if "EQ_bizStep" in params else None
         short_steps = {short_cbv(s) for s in steps} if steps is not None else None
         since, until = _time(params.get("GE_eventTime")), _time(params.get("LT_eventTime"))
@@ -73,7 +83,7 @@ class EpcisQuery:
             and _within(e["eventTime"], since, until)
         ]
 
-    def _by(self, name: str, ids: list[str]) -> list[dict[str, Any]]:
+    def _by(self, name: str, ids: list[str], kinds: set[str] | None) -> list[dict[str, Any]]:
         if name == "MATCH_inputEPCClass":
             outputs = self._column("SELECT output_lot_id FROM genealogy WHERE input_lot_id IN", ids)
             return self._made(outputs)
@@ -81,8 +91,11 @@ class EpcisQuery:
             return self._made(ids)
         if name == LOT_NUMBER:
             return self._made(ids) + self._added(ids)
+        implied = self._received(ids) + self.shipped.of_lots(ids) + self.shipped.of_pallets(ids)
+        if kinds is not None and "TransformationEvent" not in kinds:  # custody asks: no need to build these
+            return self._added(ids) + implied + self._stored(ids)
         outputs = self._column("SELECT output_lot_id FROM genealogy WHERE input_lot_id IN", ids)
-        return self._made([*ids, *outputs]) + self._added(ids) + self._stored(ids)
+        return self._made([*ids, *outputs]) + self._added(ids) + implied + self._stored(ids)
 
     def _column(self, sql: str, ids: list[str]) -> list[str]:
         return [row[0] for chunk in _chunks(ids) for row in self.db.query(f"{sql} ({placeholders(chunk)})", chunk)]
@@ -115,6 +128,10 @@ class EpcisQuery:
         made = set(self._column("SELECT output_lot_id FROM genealogy WHERE output_lot_id IN", lot_ids))
         return [ev.commissioning(row) for lot_id, row in self._lots(lot_ids).items() if lot_id not in made]
 
+    def _received(self, lot_ids: list[str]) -> list[dict[str, Any]]:
+        """ObjectEvents ``receiving`` of the raw lots among ``lot_ids`` that came from a supplier."""
+        return [receiving(row) for row in self._lots(lot_ids).values() if row["supplier"] and row["kind"] == "RAW"]
+
     def _stored(self, ids: list[str]) -> list[dict[str, Any]]:
         sql = "SELECT DISTINCT e.body FROM epcis_events e JOIN epcis_event_lots l ON l.event_id = e.event_id WHERE"
         return [
@@ -126,7 +143,7 @@ class EpcisQuery:
     def _all(self) -> list[dict[str, Any]]:
         lot_ids = [row[0] for row in self.db.query("SELECT id FROM lots")]
         stored = [json.loads(row[0]) for row in self.db.query("SELECT body FROM epcis_events")]
-        return self._made(lot_ids) + self._added(lot_ids) + stored
+        return self._made(lot_ids) + self._added(lot_ids) + self._received(lot_ids) + self.shipped.every() + stored
 
     def routes(self) -> list[Route]:
         return [Route("/epcis/events", self.events, methods=["GET"])]

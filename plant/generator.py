@@ -37,8 +37,11 @@ def lots_argument(value: str) -> int:
 MANIFEST = "manifest.json"
 
 
-def generate(data_dir: Path, *, seed: int = 7, lots: int = 2000, base_date: date | None = None) -> dict[str, Any]:
-    """Write ``erp.db``, ``qms.db``, ``mes.db``, ``wms.db`` and ``manifest.json`` into ``data_dir``."""
+def generate(
+    data_dir: Path, *, seed: int = 7, lots: int = 2000, base_date: date | None = None, first_lot: int = 1
+) -> dict[str, Any]:
+    """Write ``erp.db``, ``qms.db``, ``mes.db``, ``wms.db`` and ``manifest.json`` into ``data_dir``; lot numbers
+    start at ``first_lot`` (another site's plant numbers its lots apart)."""
     if lots < MIN_LOTS:
         raise ValueError(f"the plant needs at least {MIN_LOTS} lots, not {lots}")
     started = time.perf_counter()
@@ -48,7 +51,7 @@ def generate(data_dir: Path, *, seed: int = 7, lots: int = 2000, base_date: date
     catalog = build_catalog(rng, plant, families_for(lots), levels_for(lots))
     build_customers(rng, plant, max(12, min(600, lots // 80)), plant.families)
     wide = GenealogyBuilder(rng, plant, catalog).build(lots)
-    assign_ids(plant)
+    assign_ids(plant, first_lot)
     base_quality(rng, plant)
     built = ScenarioBuilder(rng, plant, catalog).reserve()
     build_sales(rng, plant, catalog, lots // 10 - len(plant.orders))

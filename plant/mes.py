@@ -17,7 +17,7 @@ from plant.http import Record, batch, json_object, ok, one_id_list, opt_enum, op
 from plant.reads import Resource, each
 from plant.search import PAGE_FIELDS, Where, page_of, search
 from plant.service import system_app
-from plant.tables import MES
+from plant.tables import ERP, MES
 
 KINDS = ("RAW", "INTERMEDIATE", "FINISHED")
 LOT_FIELDS = ["id", "product_id", "kind", "quantity", "uom", "produced_at", "plant", "work_order_id", "supplier"]
@@ -74,4 +74,5 @@ class Mes:
 
 def create_app(db_path: Path) -> Starlette:
     db = Database(db_path, MES)
-    return system_app("mes", db, [*Mes(db).routes(), *EpcisQuery(db).routes()], mes_spec.build())
+    erp = Database(db_path.parent / "erp.db", ERP)  # the EPCIS interface shows the shipped deliveries' custody
+    return system_app("mes", db, [*Mes(db).routes(), *EpcisQuery(db, erp).routes()], mes_spec.build())

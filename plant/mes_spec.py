@@ -65,6 +65,7 @@ EPCIS_PARAMETERS = {
     "MATCH_anyEPCClass": "EPC classes anywhere in the event",
     "MATCH_epcClass": "as MATCH_anyEPCClass",
     "MATCH_epc": "EPCs (instances, containers) anywhere in the event",
+    "MATCH_anyEPC": "EPCs anywhere in the event, the parent of an aggregation included",
     "EQ_bizStep": "business steps (CBV short name or URI)",
     "GE_eventTime": "events at or after this time",
     "LT_eventTime": "events before this time",
@@ -76,7 +77,8 @@ EPCIS_PARAMETERS = {
 
 def _epcis_events() -> dict[str, Any]:
     return {
-        "summary": "EPCIS 2.0 events (REST query interface) over the lots and genealogy, and imported custody events",
+        "summary": "EPCIS 2.0 events (REST query interface) over the lots and genealogy, the custody and "
+        "containment of received lots and shipped deliveries, and imported events",
         "operationId": "getEpcisEvents",
         "tags": ["epcis"],
         "parameters": [

@@ -62,3 +62,6 @@ class ResolverConfig:
     planner: bool = True
     """Plan the upstream fetches of an operation before executing it (off: every field awaits its loader; the
     planner's tests compare both). Not a setting."""
+    render: bool = True
+    """With the planner: answer a root field whose records the plan brought in one walk (``schema.render``) instead
+    of graphql-core's execution per field (off: the tests compare both). Not a setting."""

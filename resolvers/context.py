@@ -52,6 +52,8 @@ class Context:
     user: str = "anonymous"
     """Who is asking: the token's subject (in development mode the X-User header, or "developer")."""
     roles: frozenset[str] = frozenset()
+    sites: frozenset[str] | None = None
+    """The sites the caller's roles are scoped to (the token's sites claim); None: every site (docs/sites.md)."""
     authenticated: bool = False
     auth_error: str | None = None
     """Why the caller's token was refused, if it was: the authorization extension answers UNAUTHENTICATED."""

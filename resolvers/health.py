@@ -7,5 +7,6 @@ from sources.resilience import BreakerState as BreakerState  # schema shows it
 from sources.resilience import Health
 
 
-def source_health(ctx: Context) -> list[Health]:
-    return [source.health() for source in ctx.sources.all]
+def source_health(ctx: Context) -> list[tuple[str, Health]]:
+    """Each upstream's health with its site (docs/sites.md): every site's systems, the own site's first."""
+    return ctx.sources.health_by_site()

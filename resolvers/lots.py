@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
+from resolvers.sites import sources_at
 from sources import gs1
 from sources.errors import SourceError
 from sources.records import Disposition, Lot, LotKind, Page
@@ -31,6 +32,7 @@ class LotFilter:
     disposition: Disposition | None = None
     plant: str | None = None
     kind: LotKind | None = None
+    site: str | None = None
 
 
 def lot_id_of(name: str) -> str:
@@ -85,13 +87,14 @@ async def lots(
 
         return await slice_ids(ids, first, after, load_many)
     where = where or LotFilter()
+    sources = sources_at(ctx, where.site)
     if where.disposition is not None:
         if where.plant is not None or where.kind is not None:
             raise InputError("filter: disposition combines with productId only, not with plant or kind")
         disposition = where.disposition
 
         async def search_quality(limit: int, after_id: str | None) -> Page[LotRef]:
-            page = await ctx.sources.qms.search_lots(
+            page = await sources.qms.search_lots(
                 product_id=where.product_id, disposition=disposition, limit=limit, after=after_id
             )
             refs = await lot_refs(ctx, [q.lot_id for q in page.items])
@@ -100,7 +103,7 @@ async def lots(
         return await slice_search(first, after, search_quality, lambda ref: ref.id)
 
     async def search_master(limit: int, after_id: str | None) -> Page[LotRef]:
-        page = await ctx.sources.mes.search_lots(
+        page = await sources.mes.search_lots(
             product_id=where.product_id, plant=where.plant, kind=where.kind, limit=limit, after=after_id
         )
         return Page([LotRef(r.id, r) for r in page.items], page.total, page.has_more)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from resolvers.context import Context
 from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
+from resolvers.sites import sources_at
 from sources.records import OrderStatus, Page, SalesOrder
 
 
@@ -14,6 +15,7 @@ from sources.records import OrderStatus, Page, SalesOrder
 class OrderFilter:
     status: OrderStatus | None = None
     customer_id: str | None = None
+    site: str | None = None
 
 
 async def order(ctx: Context, order_id: str) -> SalesOrder | None:
@@ -27,9 +29,10 @@ async def orders(
     if ids is not None:
         return await slice_ids(ids, first, after, ctx.loaders.orders.load_many)
     where = where or OrderFilter()
+    sources = sources_at(ctx, where.site)
 
     async def search(limit: int, after_id: str | None) -> Page[SalesOrder]:
-        return await ctx.sources.erp.search_orders(
+        return await sources.erp.search_orders(
             status=where.status, customer_id=where.customer_id, limit=limit, after=after_id
         )
 

@@ -197,7 +197,7 @@ async def prefetch(ctx: Context, type_name: str, records: Sequence[Any], selecti
             return waves
         waves += 1
         # Failures stay in the loaders: each field that needs a failed key raises it where graphql-core expects.
-        await asyncio.gather(*(loader.load_many(keys) for loader, keys in wanted.values()), return_exceptions=True)
+        await asyncio.gather(*(loader.fill(keys) for loader, keys in wanted.values()))
         level = [
             (child_type, child_selection, [c for p in parents for c in _children(ctx, parent_type, field, p)])
             for parent_type, field, child_type, child_selection, parents in fetched
@@ -210,6 +210,6 @@ def _children(ctx: Context, type_name: str, field: str, record: Any) -> list[Any
     """The records a fetched field gave (none where its source failed: graphql-core will not go below it)."""
     try:
         found = read(ctx, type_name, field, record)
-    except Exception:
+    except SourceError:
         return []
     return [] if found is MISSING else _flatten(found)

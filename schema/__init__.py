@@ -23,6 +23,7 @@ from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
 from schema.hold_operations import HoldOperationsMutation, HoldOperationsQuery
 from schema.holds import HoldMutation, HoldQuery
+from schema.lean import lean_resolvers
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
 from schema.sdl import print_sdl
@@ -59,10 +60,12 @@ def build_schema(extensions: Sequence[ExtensionFactory] = (), *, federation: boo
     with warnings.catch_warnings():
         # The entities' @key directives are meant for the federation subgraph; the plain schema ignores them.
         warnings.filterwarnings("ignore", "Federation directive found in schema", UserWarning)
-        return (FederationSchema if federation else Schema)(
+        schema = (FederationSchema if federation else Schema)(
             query=merge_types("Query", QUERIES),
             mutation=merge_types("Mutation", MUTATIONS) if MUTATIONS else None,
             subscription=merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None,
             extensions=list(extensions),
             execution_context_class=shared_results(),
         )
+    lean_resolvers(schema)
+    return schema

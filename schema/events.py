@@ -170,7 +170,10 @@ class EventQuery:
 
 @strawberry.type
 class EventSubscription:
-    @strawberry.subscription(description="Holds placed and released: of these lots, in this plant, when given.")
+    @strawberry.subscription(
+        description="Holds placed and released: of these lots (any spelling: plant id, EPC class URN, GS1 Digital "
+        "Link), in this plant, when given."
+    )
     async def hold_events(
         self,
         info: Info,
@@ -182,8 +185,8 @@ class EventSubscription:
         return _domain(events)
 
     @strawberry.subscription(
-        description="Status changes of these types (all when not given) concerning any of these lots, orders or "
-        "shipments (all when none is given)."
+        description="Status changes of these types (all when not given) concerning any of these lots (any "
+        "spelling: plant id, EPC class URN, GS1 Digital Link), orders or shipments (all when none is given)."
     )
     async def status_events(
         self,

@@ -7,7 +7,7 @@ thousands of them, and an async field per node costs about ten times a plain one
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeAlias
 
@@ -23,6 +23,7 @@ from schema.enums import LotKind
 from schema.info import Info
 from schema.lot import Lot
 from schema.mass_balance import MassBalance, mass_balance_of, wants_mass_balance
+from schema.sites import SITE_HELP, SiteCount, by_site
 from sources import records
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ DEPTH_HELP = (
 @strawberry.type(description="A lot in a genealogy trace, with how far from the root it is and in which direction.")
 class GenealogyNode:
     lot: Lot
+    site: str = strawberry.field(description=SITE_HELP)
     depth: int = strawberry.field(description="Levels from the root (the root is 0): its shortest distance.")
     direction: TraceDirection = strawberry.field(
         description="BACKWARD (an input of an input …) or FORWARD (an output of an output …); the root carries the "
@@ -66,9 +68,20 @@ class GenealogyEdge:
     uom: str | None = strawberry.field(description="Unit of that quantity, as the MES gives it.")
     work_order: str | None = strawberry.field(description="Work order that consumed it.")
     occurred_at: datetime | None
+    site: str = strawberry.field(
+        description="The site that recorded the edge: the site of both lots, or for a receipt (`crossSite`) the "
+        "receiving site."
+    )
+    from_site: str = strawberry.field(description="The site of the input lot.")
+    to_site: str = strawberry.field(description="The site of the output lot.")
+    cross_site: bool = strawberry.field(
+        description="A receipt: the input lot was shipped by its site and received as the output lot by another "
+        "(docs/sites.md); quantity is the received quantity, there is no work order."
+    )
 
     @classmethod
-    def of(cls, edge: records.GenealogyEdge) -> GenealogyEdge:
+    def of(cls, edge: records.GenealogyEdge, site_of: Callable[[str], str]) -> GenealogyEdge:
+        from_site, to_site = site_of(edge.input_lot_id), site_of(edge.output_lot_id)
         return cls(
             from_=strawberry.ID(edge.input_lot_id),
             to=strawberry.ID(edge.output_lot_id),
@@ -76,6 +89,10 @@ class GenealogyEdge:
             uom=edge.uom,
             work_order=edge.work_order_id,
             occurred_at=edge.occurred_at,
+            site=edge.site or to_site,
+            from_site=from_site,
+            to_site=to_site,
+            cross_site=from_site != to_site,
         )
 
 
@@ -141,6 +158,11 @@ class GenealogySummary:
     levels: list[GenealogyLevel] = strawberry.field(description="The walk, level by level.")
     milliseconds: float = strawberry.field(description="Time the walk took.")
     refs: strawberry.Private[list[LotRef]]
+    edges_walked: strawberry.Private[list[records.GenealogyEdge]]
+
+    @strawberry.field(description="Distinct lots and edges by site (docs/sites.md).")
+    def by_site(self, info: Info) -> list[SiteCount]:
+        return by_site(info.context, (ref.id for ref in self.refs), self.edges_walked)
 
     @strawberry.field(description="Distinct lots by kind (MES master records).")
     def by_kind(self) -> list[KindCount]:
@@ -170,13 +192,17 @@ class Genealogy:
     audit: strawberry.Private[AuditReads | None] = None
 
     @strawberry.field(description="The root first, then level by level.")
-    def nodes(self) -> list[GenealogyNode]:
-        lots = self.lots
-        return [GenealogyNode(lot=lots[n.lot_id], depth=n.depth, direction=n.direction) for n in self.trace.nodes]
+    def nodes(self, info: Info) -> list[GenealogyNode]:
+        lots, site = self.lots, info.context.sources.ids.site_of
+        return [
+            GenealogyNode(lot=lots[n.lot_id], site=site(n.lot_id), depth=n.depth, direction=n.direction)
+            for n in self.trace.nodes
+        ]
 
     @strawberry.field(description="Every edge walked between lots of the trace.")
-    def edges(self) -> list[GenealogyEdge]:
-        return [GenealogyEdge.of(edge) for edge in self.trace.edges]
+    def edges(self, info: Info) -> list[GenealogyEdge]:
+        site = info.context.sources.ids.site_of
+        return [GenealogyEdge.of(edge, site) for edge in self.trace.edges]
 
     @strawberry.field(
         description="Mass balance of the trace: per transformation, inputs against outputs in one unit; per lot, "
@@ -216,6 +242,7 @@ class Genealogy:
                 ],
                 milliseconds=round(trace.seconds * 1000, 1),
                 refs=refs,
+                edges_walked=trace.edges,
             ),
             trace=trace,
             lots=lots,

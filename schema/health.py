@@ -21,6 +21,7 @@ BreakerState: TypeAlias = health.BreakerState
 @strawberry.type(description="One upstream system as this gateway replica sees it.")
 class SourceHealth:
     source: str
+    site: str = strawberry.field(description="The site whose system it is (docs/sites.md).")
     state: BreakerState
     consecutive_failures: int
     recent_calls: int = strawberry.field(description="Calls in the breaker's window.")
@@ -40,6 +41,7 @@ class HealthQuery:
         return [
             SourceHealth(
                 source=h.source,
+                site=site,
                 state=h.state,
                 consecutive_failures=h.consecutive_failures,
                 recent_calls=h.recent_calls,
@@ -51,5 +53,5 @@ class HealthQuery:
                 in_flight=h.in_flight,
                 max_concurrency=h.max_concurrency,
             )
-            for h in health.source_health(info.context)
+            for site, h in health.source_health(info.context)
         ]

@@ -182,7 +182,12 @@ class PlaceHoldPayload:
     errors: list[HoldError]
     warnings: list[HoldWarning]
     complete: bool
-    replayed: bool = strawberry.field(description="True when this is the stored answer of an earlier request.")
+    replayed: bool = strawberry.field(
+        description=(
+            "True when this is the answer of an earlier request with this key: stored, or finished from its saga "
+            "record after its process died."
+        )
+    )
     requested_by: str
     requested_at: datetime | None
     correlation_id: str

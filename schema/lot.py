@@ -7,14 +7,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
+from resolvers import custody as custody_resolvers
 from resolvers import lots as lot_resolvers
 from resolvers.genealogy import trace as trace_resolvers
 from resolvers.genealogy.model import TraceDirection
 from resolvers.lots import LotRef
+from resolvers.sites import site_of
+from schema.custody import Aggregation, Containment, CustodyEvent
 from schema.enums import DeviationStatus, HoldStatus, LotDisposition, LotKind, Severity, StockStatus
 from schema.info import Info
 from schema.master import Product
 from schema.planning import Maybe, planned
+from schema.sites import SITE_HELP
 from sources import records
 
 if TYPE_CHECKING:
@@ -46,6 +50,10 @@ class Hold:
     released_at: datetime | None
     release_comment: str | None
     correlation_id: str | None = strawberry.field(description="Correlation id of the request that placed it.")
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @strawberry.field(description="The lot on hold.")
     async def lot(self, info: Info) -> Lot:
@@ -112,6 +120,10 @@ class StockRecord:
 class Lot:
     id: strawberry.ID
     ref: strawberry.Private[LotRef]
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     def of(cls, ref: LotRef) -> Lot:
@@ -249,3 +261,20 @@ class Lot:
 
         links = await trace_resolvers.links(info.context, self.ref.id, TraceDirection.FORWARD)
         return [GenealogyLink.of(edge, other) for edge, other in links]
+
+    @strawberry.field(
+        description="Who held the lot where, when: its shipping and receiving events, oldest first, naming the lot "
+        "or a container it was packed in (MES: EPCIS events, or Tryton's shipment moves)."
+    )
+    async def custody(self, info: Info) -> list[CustodyEvent] | None:
+        return [CustodyEvent.of(e) for e in await custody_resolvers.custody(info.context, self.ref.id)]
+
+    @strawberry.field(
+        description="What the lot was packed in (SSCC pallets and cases) and what it contains (MES, from EPCIS "
+        "aggregation events). Null with NOT_SUPPORTED_BY_SOURCE when the MES keeps no containers."
+    )
+    async def containment(self, info: Info) -> Containment | None:
+        packed_in, contains = await custody_resolvers.containment(info.context, self.ref.id)
+        return Containment(
+            packed_in=[Aggregation.of(a) for a in packed_in], contains=[Aggregation.of(a) for a in contains]
+        )

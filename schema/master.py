@@ -6,6 +6,9 @@ from collections.abc import Sequence
 
 import strawberry
 
+from resolvers.sites import site_of
+from schema.info import Info
+from schema.sites import SITE_HELP
 from sources import records
 
 
@@ -17,6 +20,10 @@ class Customer:
     coa_required: bool = strawberry.field(
         description="The customer needs a certificate of analysis for every lot shipped to it."
     )
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     def of(cls, record: records.Customer) -> Customer:
@@ -37,6 +44,10 @@ class Product:
     uom: str = strawberry.field(description="Base unit of measure.")
     coa_required: bool = strawberry.field(description="Every lot of this product needs a certificate of analysis.")
     shelf_life_days: int | None
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     def of(cls, record: records.Product) -> Product:

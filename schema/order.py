@@ -6,12 +6,14 @@ from datetime import date, datetime
 
 import strawberry
 
+from resolvers.sites import site_of
 from schema.enums import OrderStatus
 from schema.info import Info
 from schema.master import Customer, Product
 from schema.planning import Maybe, planned
 from schema.readiness import ShipmentReadiness, load_readiness
 from schema.shipment import Shipment
+from schema.sites import SITE_HELP
 from sources import records
 
 
@@ -42,6 +44,10 @@ class SalesOrder:
     delivery_block_since: datetime | None
     lines: list[OrderLine]
     record: strawberry.Private[records.SalesOrder]
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     async def resolve_reference(cls, id: strawberry.ID, info: Info) -> SalesOrder | None:

@@ -16,6 +16,7 @@ from schema.lot import Lot
 from schema.order import SalesOrder
 from schema.planning import prefetch
 from schema.shipment import Shipment
+from schema.sites import SITE_ARG_HELP
 
 PAGE_HELP = "Page size, 1 to 500."
 EDGE_NODES = ("edges", "node")
@@ -26,6 +27,7 @@ EDGE_NODES = ("edges", "node")
 class OrderFilter:
     status: OrderStatus | None = None
     customer_id: strawberry.ID | None = None
+    site: str | None = strawberry.field(default=None, description=SITE_ARG_HELP)
 
 
 @strawberry.input(description="Shipments by status, warehouse stage, ship date range and customer.")
@@ -35,6 +37,7 @@ class ShipmentFilter:
     ship_date_from: date | None = None
     ship_date_to: date | None = None
     customer_id: strawberry.ID | None = None
+    site: str | None = strawberry.field(default=None, description=SITE_ARG_HELP)
 
 
 @strawberry.input(description="Lots by product and disposition (QMS), or by product, plant and kind (MES).")
@@ -43,6 +46,7 @@ class LotFilter:
     disposition: LotDisposition | None = None
     plant: str | None = None
     kind: LotKind | None = None
+    site: str | None = strawberry.field(default=None, description=SITE_ARG_HELP)
 
 
 @strawberry.type
@@ -74,7 +78,7 @@ class Query:
         first: Annotated[int, strawberry.argument(description=PAGE_HELP)] = DEFAULT_PAGE,
         after: str | None = None,
     ) -> Connection[SalesOrder]:
-        where = None if filter is None else orders.OrderFilter(filter.status, filter.customer_id)
+        where = None if filter is None else orders.OrderFilter(filter.status, filter.customer_id, filter.site)
         page = await orders.orders(info.context, ids=ids, where=where, first=first, after=after)
         await prefetch(info, page.items, EDGE_NODES)
         return Connection.of(page, SalesOrder.of)
@@ -96,6 +100,7 @@ class Query:
                 customer_id=filter.customer_id,
                 ship_date_from=filter.ship_date_from,
                 ship_date_to=filter.ship_date_to,
+                site=filter.site,
             )
         page = await shipments.shipments(info.context, ids=ids, where=where, first=first, after=after)
         await prefetch(info, page.items, EDGE_NODES)
@@ -112,7 +117,7 @@ class Query:
     ) -> Connection[Lot]:
         where = None
         if filter is not None:
-            where = lots.LotFilter(filter.product_id, filter.disposition, filter.plant, filter.kind)
+            where = lots.LotFilter(filter.product_id, filter.disposition, filter.plant, filter.kind, filter.site)
         page = await lots.lots(info.context, ids=ids, where=where, first=first, after=after)
         await prefetch(info, page.items, EDGE_NODES)
         return Connection.of(page, Lot.of)

@@ -19,6 +19,7 @@ from schema.mass_balance import MassBalance, mass_balance_of
 from schema.master import Customer
 from schema.order import SalesOrder
 from schema.shipment import Shipment
+from schema.sites import SiteCount, by_site
 
 
 @strawberry.type(description="A lot the recalled lot went into (or the recalled lot itself, at depth 0).")
@@ -96,6 +97,7 @@ class RecallSourceError:
     source: str
     code: str
     message: str
+    site: str | None = strawberry.field(default=None, description="With several sites: the site whose system failed.")
 
 
 @strawberry.type(
@@ -195,6 +197,15 @@ class RecallImpact:
         return [SalesOrder.of(order) for order in self.impact.open_orders]
 
     @strawberry.field(
+        description="Affected lots, the edges between them and the shipments carrying them (shipped or pending), "
+        "by site (docs/sites.md); shipments are null when the ERP could not answer."
+    )
+    def by_site(self, info: Info) -> list[SiteCount]:
+        impact = self.impact
+        shipments = None if impact.erp_error else [hit.shipment.id for hit in (*impact.shipped, *impact.pending)]
+        return by_site(info.context, (lot.ref.id for lot in impact.lots), impact.trace.edges, shipments)
+
+    @strawberry.field(
         description="Mass balance of the affected lots (as for lotGenealogy.massBalance): where all of the recalled "
         "lot went, with what is unaccounted flagged."
     )
@@ -214,7 +225,9 @@ class RecallImpact:
             truncation=Truncation.of(trace.truncation),
             cycles=[GenealogyCycle(lot_ids=[strawberry.ID(i) for i in cycle]) for cycle in trace.cycles],
             affected_lots=lots,
-            source_errors=[RecallSourceError(source=e.source, code=e.code, message=e.message) for e in impact.errors],
+            source_errors=[
+                RecallSourceError(source=e.source, code=e.code, message=e.message, site=e.site) for e in impact.errors
+            ],
             totals=RecallTotals(lots=len(lots), depth=trace.depth, impact=impact),
             impact=impact,
         )

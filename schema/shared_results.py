@@ -8,6 +8,10 @@ type, an asynchronous result, an error) is executed as usual.
 
 The memo belongs to one schema: ``shared_results()`` makes an execution context class with a memo of its own, so
 two schemas in one process (the gateway's, a test's) never see each other's results.
+
+The same execution context renders a query's root field in one walk when the planner has brought everything below
+it (``schema.render``): ``complete_value`` of a root field tries the compiled selection first and hands the value to
+graphql-core's completion whenever the walk gives up.
 """
 
 from __future__ import annotations
@@ -19,6 +23,8 @@ from typing import Any, ClassVar
 
 from graphql import ExecutionResult, OperationType
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from schema.render import RenderCache, Renderer
 
 MEMO_SIZE = 1024
 
@@ -59,6 +65,35 @@ class ResultMemo:
 
 class SharedResults(StrawberryGraphQLCoreExecutionContext):
     memo: ClassVar[ResultMemo]
+    renders: ClassVar[RenderCache]
+
+    def complete_value(
+        self, return_type: Any, field_details_list: Any, info: Any, path: Any, result: Any, position_context: Any
+    ) -> Any:
+        """A root field's value, rendered in one walk when it can be (``schema.render``); else graphql-core's."""
+        if path.prev is None and result is not None and self._may_render(field_details_list):
+            nodes = [details.node for details in field_details_list]
+            variables = self.variable_values.coerced
+            complete = self.renders.completer(self.schema, self.fragment_definitions, variables, nodes, return_type)
+            if complete is not None:
+                try:
+                    rendered = complete(Renderer(self, path, info), result)
+                except Exception:  # Abandon, or a resolver's error: graphql-core places it in the answer
+                    pass
+                else:
+                    self.context_value.loaders.rendered += 1
+                    return rendered
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _may_render(self, field_details_list: Any) -> bool:
+        config = getattr(self.context_value, "config", None)
+        if config is None or not hasattr(self.context_value, "loaders") or not (config.planner and config.render):
+            return False
+        if self.operation.operation is not OperationType.QUERY:
+            return False
+        if self.middleware_manager is not None and self.middleware_manager.middlewares:
+            return False
+        return all(d.defer_usage is None and d.fragment_variable_values is None for d in field_details_list)
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value
@@ -83,5 +118,6 @@ def shared_results() -> type[SharedResults]:
 
     class OneSchema(SharedResults):
         memo = ResultMemo()
+        renders = RenderCache()
 
     return OneSchema

@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Optional
 import strawberry
 
 from resolvers import lots as lot_resolvers
+from resolvers.sites import site_of
 from schema.enums import ShipmentStatus, StockStatus, WarehouseStage
 from schema.info import Info
 from schema.lot import Lot
 from schema.master import Customer, Product
 from schema.planning import Maybe, planned
 from schema.readiness import ShipmentReadiness, load_readiness
+from schema.sites import SITE_HELP
 from sources import records
 
 if TYPE_CHECKING:
@@ -93,6 +95,10 @@ class Shipment:
     shipped_at: datetime | None = strawberry.field(description="When it left, once SHIPPED.")
     lines: list[ShipmentLine]
     record: strawberry.Private[records.Shipment]
+
+    @strawberry.field(description=SITE_HELP)
+    def site(self, info: Info) -> str:
+        return site_of(info.context, self.id)
 
     @classmethod
     async def resolve_reference(cls, id: strawberry.ID, info: Info) -> Shipment | None:

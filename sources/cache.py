@@ -10,6 +10,8 @@ from typing import Generic, TypeVar
 
 from cachetools import TTLCache
 
+from sources.records import Customer, Product
+
 T = TypeVar("T")
 
 
@@ -48,3 +50,31 @@ class RecordCache(Generic[T]):
             return
         for i in ids:
             self._entries.pop(i, None)
+
+
+class MasterDataCache:
+    """The ERP's customers and products behind a TTL cache, for every ERP adapter: the adapter supplies
+    ``_fetch_customers`` and ``_fetch_products`` (one batched read each)."""
+
+    def __init__(self, cache_ttl: float) -> None:
+        self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
+        self._products: RecordCache[Product] = RecordCache(cache_ttl)
+
+    async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
+        raise NotImplementedError
+
+    async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
+        raise NotImplementedError
+
+    async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
+        """Customers, from the TTL cache unless ``fresh`` (decisions such as readiness read fresh)."""
+        return await self._customers.get_many(ids, self._fetch_customers, fresh=fresh)
+
+    async def products(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
+        """Products, from the TTL cache unless ``fresh``."""
+        return await self._products.get_many(ids, self._fetch_products, fresh=fresh)
+
+    def invalidate(self, *, product_ids: Iterable[str] | None = (), customer_ids: Iterable[str] | None = ()) -> None:
+        """Forget these cached products and customers (all of a kind for None): an event said they may have changed."""
+        self._products.invalidate(product_ids)
+        self._customers.invalidate(customer_ids)

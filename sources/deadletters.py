@@ -7,9 +7,7 @@ SQLite (``deadletters.db`` under the data directory) for one gateway process; Re
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import concurrent.futures
 import dataclasses
 import enum
 import json
@@ -24,6 +22,8 @@ from typing import Any, Protocol, TypeVar
 
 import redis.asyncio as aioredis
 import redis.exceptions
+
+from sources.sqlite_thread import SqliteThread
 
 T = TypeVar("T")
 
@@ -133,7 +133,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS dead_letters_by_delivery ON dead_letters (sour
 class SqliteDeadLetters:
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="deadletters")
+        self._thread = SqliteThread("deadletters")
         self._conn: sqlite3.Connection | None = None
 
     async def open(self) -> None:
@@ -150,7 +150,7 @@ class SqliteDeadLetters:
         conn, self._conn = self._conn, None
         if conn is not None:
             await self._run(conn.close)
-        self._worker.shutdown(wait=True)
+        self._thread.shutdown()
 
     async def add(self, source: str, body: bytes, reason: str, delivery_id: str | None) -> DeadLetter:
         conn = self._opened()
@@ -191,14 +191,8 @@ class SqliteDeadLetters:
 
     async def save(self, letter: DeadLetter) -> None:
         conn = self._opened()
-
-        def update() -> None:  # the cursor stays on the worker's thread (see sources/store/sqlite.py)
-            conn.execute(
-                "UPDATE dead_letters SET status = ?, letter = ? WHERE id = ?",
-                (letter.status.value, letter.to_json(), letter.id),
-            ).close()
-
-        await self._run(update)
+        sql = "UPDATE dead_letters SET status = ?, letter = ? WHERE id = ?"
+        await self._run(lambda: conn.execute(sql, (letter.status.value, letter.to_json(), letter.id)).close())
 
     def _opened(self) -> sqlite3.Connection:
         if self._conn is None:
@@ -206,7 +200,7 @@ class SqliteDeadLetters:
         return self._conn
 
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        return await self._thread.run(work)
 
 
 # -- Redis -------------------------------------------------------------------------------------------------------

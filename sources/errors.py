@@ -4,10 +4,12 @@
     ├── SourceUnavailable       it could not answer: connect error, timeout, 5xx, breaker open
     ├── SourceProtocolError     it answered something we cannot use: invalid JSON, wrong shape, odd status
     ├── NotFound                a single read or command named an id the system does not know
+    ├── NotSupported            this kind of system cannot answer this kind of question (no such data in it)
     └── SourceRejected          a command was refused for a business reason (4xx with an error code)
 
-Every error names the source (``erp``, ``qms``, ``mes``, ``wms``). Messages are safe to show to clients: they
-never carry URLs, hosts or upstream bodies; the full detail goes to the log through ``__cause__``.
+Every error names the source (``erp``, ``qms``, ``mes``, ``wms``), and with several sites the site (docs/sites.md).
+Messages are safe to show to clients: they never carry URLs, hosts or upstream bodies; the full detail goes to the
+log through ``__cause__``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,12 @@ class SourceError(Exception):
         super().__init__(message)
         self.source = source
         self.message = message
+        self.site: str | None = None
+        """With several sites (docs/sites.md): the site whose system failed."""
+        self.answered: dict[str, object] | None = None
+        """A batched read over several sites that failed at some: what the other sites answered, by id."""
+        self.failed_ids: frozenset[str] = frozenset()
+        """The ids of that read whose site failed (the others are in ``answered``)."""
 
 
 class SourceUnavailable(SourceError):
@@ -34,6 +42,12 @@ class SourceProtocolError(SourceError):
 
 class NotFound(SourceError):
     code = "NOT_FOUND"
+
+
+class NotSupported(SourceError):
+    """The adapter's kind of system holds no such data (containment in Tryton, say): asking again will not help."""
+
+    code = "NOT_SUPPORTED_BY_SOURCE"
 
 
 class SourceRejected(SourceError):

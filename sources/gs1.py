@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
 from epcpy.epc_schemes.lgtin import LGTIN
+from epcpy.epc_schemes.sscc import SSCC
 from epcpy.utils.common import ConvertException, calculate_checksum
 
 DEFAULT_RESOLVER = "https://id.gs1.org"
@@ -148,3 +149,15 @@ def epc_class_of(lot_id: str, gtin: str | None, company_prefix_length: int = DEF
         except IdentifierError:
             pass
     return LOCAL_LOT + quote(lot_id, safe="")
+
+
+@functools.lru_cache(maxsize=10_000)
+def sscc_of(epc: str) -> str | None:
+    """The 18-digit SSCC (AI 00, check digit included) of an SSCC EPC URN; None for anything else, a malformed
+    SSCC URN included (a container is then named by its id alone)."""
+    if not epc.startswith("urn:epc:id:sscc:"):
+        return None
+    try:
+        return str(SSCC(epc).gs1_key())
+    except ConvertException:
+        return None

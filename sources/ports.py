@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
 from sources.bus.envelope import Event
+from sources.custody import Custody
 from sources.records import (
     Customer,
     Deviation,
@@ -132,6 +133,12 @@ class MesPort(Upstream, Protocol):
 
     async def edges_out_of(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         """Edges whose input is one of ``lot_ids`` (one level forward), by input lot."""
+        ...
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        """Shipping and receiving of the lots (naming them, or a container they were packed in) and their packing
+        and unpacking, by lot (a lot with neither may be absent). A system that keeps no containers answers every
+        lot asked with ``containers=False``."""
         ...
 
 

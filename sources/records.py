@@ -5,7 +5,7 @@ These are what adapters return and what resolvers reason over: frozen dataclasse
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Generic, TypeVar
@@ -83,11 +83,16 @@ class WarehouseStage(Enum):
 _STAGE_ORDER = list(WarehouseStage)
 
 
+@dataclass(frozen=True, slots=True)
+class Sited:  # a record's site: set by the multi-site composition (docs/sites.md), None with one site
+    site: str | None = field(default=None, kw_only=True)
+
+
 # -- ERP ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
-class Customer:
+class Customer(Sited):
     id: str
     name: str
     country: str
@@ -95,7 +100,7 @@ class Customer:
 
 
 @dataclass(frozen=True, slots=True)
-class Product:
+class Product(Sited):
     id: str
     name: str
     uom: str
@@ -112,7 +117,7 @@ class OrderLine:
 
 
 @dataclass(frozen=True, slots=True)
-class SalesOrder:
+class SalesOrder(Sited):
     id: str
     customer_id: str
     status: OrderStatus
@@ -144,7 +149,7 @@ class ShipmentLine:
 
 
 @dataclass(frozen=True, slots=True)
-class Shipment:
+class Shipment(Sited):
     id: str
     order_id: str
     customer_id: str
@@ -169,7 +174,7 @@ class Certificate:
 
 
 @dataclass(frozen=True, slots=True)
-class QualityLot:
+class QualityLot(Sited):
     lot_id: str
     product_id: str | None
     disposition: Disposition
@@ -179,7 +184,7 @@ class QualityLot:
 
 
 @dataclass(frozen=True, slots=True)
-class Hold:
+class Hold(Sited):
     id: str
     lot_id: str
     status: HoldStatus
@@ -194,7 +199,7 @@ class Hold:
 
 
 @dataclass(frozen=True, slots=True)
-class Deviation:
+class Deviation(Sited):
     id: str
     lot_id: str
     status: DeviationStatus
@@ -208,7 +213,7 @@ class Deviation:
 
 
 @dataclass(frozen=True, slots=True)
-class Lot:
+class Lot(Sited):
     id: str
     product_id: str
     kind: LotKind
@@ -223,7 +228,7 @@ class Lot:
 
 
 @dataclass(frozen=True, slots=True)
-class GenealogyEdge:
+class GenealogyEdge(Sited):
     input_lot_id: str
     output_lot_id: str
     quantity: float | None
@@ -236,7 +241,7 @@ class GenealogyEdge:
 
 
 @dataclass(frozen=True, slots=True)
-class Stock:
+class Stock(Sited):
     lot_id: str
     location: str
     quantity: float
@@ -255,7 +260,7 @@ class Allocation:
 
 
 @dataclass(frozen=True, slots=True)
-class ShipmentProgress:
+class ShipmentProgress(Sited):
     shipment_id: str
     stage: WarehouseStage
     stage_at: datetime | None
@@ -287,8 +292,7 @@ class ShipmentFilter:
 
 @dataclass(frozen=True, slots=True)
 class StockChange:
-    """The WMS's answer to a block or unblock: the lot's stock after it, and the shipments whose allocations
-    changed."""
+    """The WMS's answer to a block or unblock: the lot's stock after it, the shipments whose allocations changed."""
 
     lot_id: str
     status: StockStatus

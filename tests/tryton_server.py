@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from subprocess import Popen
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Mount
 
-from api.app import create_app
+from api.app import Lotgraph, create_app
 from api.settings import Settings, load_settings
+from plant.qms import create_app as create_qms_app
+from plant.tables import QMS
 from plant.tryton.prepare import prepare
 from plant.tryton.proxy import CountingProxy
 from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
@@ -38,6 +43,10 @@ from sources.tryton.wms import TrytonWms
 from tests.conftest import TEST_SECRET, Gateway
 
 SYSTEMS = ("ERP", "QMS", "MES", "WMS")
+MIXED = ("ERP", "MES", "WMS")
+"""The expected first deployment: ERP, MES and WMS on Tryton, the QMS a system that implements the contract."""
+CONTRACT = "http://contract.test"
+"""Where the systems that implement the contract answer in the mixed deployment (``/qms``, as in the plant)."""
 
 
 @dataclass
@@ -105,10 +114,11 @@ def tryton_sources(tryton: Tryton, *, timeout: float = 10.0, policy: ResilienceP
     )
 
 
-def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS) -> Settings:
+def tryton_env(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS) -> dict[str, str]:
+    """Settings (as environment) of a gateway whose ``kinds`` systems are the session's Tryton."""
     env = {"LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0", "LOTGRAPH_DATA_DIR": str(data_dir)}
     for system in SYSTEMS:
-        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url
+        env[f"LOTGRAPH_{system}_URL"] = tryton.proxy.url if system in kinds else f"{CONTRACT}/{system.lower()}"
         if system in kinds:
             env |= {
                 f"LOTGRAPH_{system}_KIND": "tryton",
@@ -117,15 +127,87 @@ def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYS
                 f"LOTGRAPH_{system}_TRYTON_LOGIN": "admin",
                 f"LOTGRAPH_{system}_TRYTON_PASSWORD": ADMIN_PASSWORD,
             }
-    return load_settings(env)
+    return env
+
+
+def tryton_settings(tryton: Tryton, data_dir: Path, kinds: tuple[str, ...] = SYSTEMS, **extra: str) -> Settings:
+    return load_settings({**tryton_env(tryton, data_dir, kinds), **extra})
+
+
+G = TypeVar("G", bound=Gateway)
+
+
+def plain(client: httpx.AsyncClient, app: Lotgraph) -> Gateway:
+    return Gateway(client)
 
 
 @contextlib.asynccontextmanager
-async def gateway_on(settings: Settings) -> AsyncIterator[Gateway]:
-    app = create_app(settings)
+async def gateway_on(
+    settings: Settings,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    make: Callable[[httpx.AsyncClient, Lotgraph], G] = plain,
+) -> AsyncIterator[G]:
+    """The gateway in process; ``make`` wraps its client (and app) in the test's kind of client."""
+    app = create_app(settings, transports=transports)
     client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway.test", timeout=120)
     async with app.router.lifespan_context(app), client:
-        yield Gateway(client)
+        yield make(client, app)
+
+
+def admin_rpc(tryton: Tryton, name: str = "tests") -> TrytonRpc:
+    """A Tryton client of the tests' own, to check what Tryton holds without going through lotgraph."""
+    client = SourceClient(name, tryton.proxy.url, timeout=30)
+    return TrytonRpc(client, TrytonLogin(tryton.server.database, "admin", ADMIN_PASSWORD))
+
+
+def contract_qms(directory: Path, lots: dict[str, str]) -> Path:
+    """The reference plant's QMS (``plant/qms.py``) over a database that knows the Tryton data set's lots (number
+    to product code), every one RELEASED with a certificate and a far expiry, as a QMS beside Tryton would."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "qms.db"
+    stamp = "2026-01-01T00:00:00+00:00"
+    rows = [(lot, product, "RELEASED", stamp, "2099-12-31", f"COA-{lot}", stamp, None) for lot, product in lots.items()]
+    with contextlib.closing(sqlite3.connect(path)) as db, db:
+        db.executescript(QMS)
+        db.executemany("INSERT INTO quality_lots VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    return path
+
+
+@dataclass
+class Mixed(Generic[G]):
+    """A gateway over the mixed deployment, with direct clients of its Tryton and of its contract QMS (at
+    ``/qms``, as in the reference plant)."""
+
+    gateway: G
+    rpc: TrytonRpc
+    contract: httpx.AsyncClient
+    qms_db: Path
+
+
+@contextlib.asynccontextmanager
+async def mixed_gateway(
+    tryton: Tryton,
+    directory: Path,
+    make: Callable[[httpx.AsyncClient, Lotgraph], G] = plain,
+    **extra: str,
+) -> AsyncIterator[Mixed[G]]:
+    """The gateway in process with ERP, MES and WMS on the session's Tryton and the QMS on a contract QMS of this
+    test's own (holds change it)."""
+    rpc = admin_rpc(tryton)
+    try:
+        found = await rpc.search_read("stock.lot", [], ["number", "product.code"])
+        path = contract_qms(directory / "qms", {r["number"]: r["product."]["code"] for r in found})
+        qms = create_qms_app(path)
+        transport = httpx.ASGITransport(app=Starlette(routes=[Mount("/qms", app=qms)]))
+        settings = tryton_settings(tryton, directory / "gateway", MIXED, **extra)
+        async with (
+            qms.router.lifespan_context(qms),
+            httpx.AsyncClient(transport=transport, base_url=CONTRACT) as contract,
+            gateway_on(settings, {"qms": transport}, make) as gateway,
+        ):
+            yield Mixed(gateway, rpc, contract, path)
+    finally:
+        await rpc.aclose()
 
 
 BLOCKERS_BY_STEP = {

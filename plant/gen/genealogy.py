@@ -193,10 +193,11 @@ class GenealogyBuilder:
             source.consumed += qty
 
 
-def assign_ids(plant: Plant) -> None:
-    """Lot ids in production order; one work order per produced lot, shared by batches split from it."""
+def assign_ids(plant: Plant, first_lot: int = 1) -> None:
+    """Lot ids in production order (numbered from ``first_lot``); one work order per produced lot, shared by
+    batches split from it."""
     work_orders: dict[int, str] = {}
-    for number, lot in enumerate(sorted(plant.lots, key=lambda lot: (lot.t, lot.idx)), start=1):
+    for number, lot in enumerate(sorted(plant.lots, key=lambda lot: (lot.t, lot.idx)), start=first_lot):
         lot.id = f"LOT-{number:06d}"
         if lot.kind == "RAW":
             continue

@@ -2,7 +2,7 @@
 
 python -m plant.tryton prepare --home DIR [--seed 7] [--lots 60] [--db-uri URI]   # database + data, manifest
 python -m plant.tryton load --config FILE --database NAME --manifest FILE [--seed] [--lots]
-python -m plant.tryton serve --home DIR [--port 8200]
+python -m plant.tryton serve --home DIR [--port 8200] [--db-uri URI]
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from plant.tryton.prepare import prepare
-from plant.tryton.server import TrytonServer
+from plant.tryton.server import server_for
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,9 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     serve = commands.add_parser("serve")
     serve.add_argument("--home", type=Path, required=True)
     serve.add_argument("--port", type=int, default=8200)
+    serve.add_argument("--db-uri", default="sqlite://")
     args = parser.parse_args(argv)
     if args.command == "prepare":
-        manifest = prepare(TrytonServer(args.home, db_uri=args.db_uri), seed=args.seed, lots=args.lots)
+        manifest = prepare(server_for(args.home, args.db_uri), seed=args.seed, lots=args.lots)
         json.dump(manifest, sys.stdout, indent=2)
         return 0
     if args.command == "load":
@@ -44,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         manifest = load_data(args.config, args.database, seed=args.seed, lots=args.lots)
         args.manifest.write_text(json.dumps(manifest, indent=2))
         return 0
-    process = TrytonServer(args.home, port=args.port).start()
+    process = server_for(args.home, args.db_uri, port=args.port).start()
     print(f"trytond on http://127.0.0.1:{args.port} (pid {process.pid})", flush=True)
     return process.wait()
 

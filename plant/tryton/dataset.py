@@ -110,7 +110,7 @@ class _Loader:
         create_chart(company)
         employee = Model.get("company.employee")(party=party, company=company)
         employee.save()
-        user = Model.get("res.user")(1)
+        (user,) = Model.get("res.user").find([("login", "=", "admin")])  # id 1 on SQLite, not on PostgreSQL
         user.employees.append(employee)
         user.employee = employee
         user.save()

@@ -2,7 +2,9 @@
 
 Initialising takes about 40 s and loading the data set about 10 s more; both results are cached as SQLite files
 (see ``server.cache_dir``), keyed by the package versions and, for the data set, by seed, size and the loader's
-own source (``dataset.py``), so a change to the loader builds afresh.
+own source (``dataset.py``), so a change to the loader builds afresh. On PostgreSQL (about two minutes to
+initialise) the loaded database is cached as a ``pg_dump`` archive and restored into a fresh database, when the
+PostgreSQL client tools are installed.
 """
 
 from __future__ import annotations
@@ -28,16 +30,15 @@ def prepare(server: TrytonServer, *, seed: int = 7, lots: int = 60) -> dict[str,
     """Make ``server``'s database hold the data set; answer its manifest (also kept as ``manifest.json``)."""
     manifest_file = server.home / "manifest.json"
     server.home.mkdir(parents=True, exist_ok=True)
-    key = cache_key("data", str(seed), str(lots), _loader_digest()) if server.sqlite else ""
-    cached = cache_dir() / f"data-{key}.sqlite"
     if not server.sqlite and manifest_file.exists():  # PostgreSQL keeps its data: loaded by an earlier run
         server.write_config()
         kept: dict[str, Any] = json.loads(manifest_file.read_text())
         return kept
-    if server.sqlite and cached.exists() and cached.with_suffix(".json").exists():
-        server.write_config()
-        shutil.copyfile(cached, server.db_file)
-        shutil.copyfile(cached.with_suffix(".json"), manifest_file)
+    key = cache_key("data", str(seed), str(lots), _loader_digest())
+    cached = cache_dir() / (f"data-{key}.sqlite" if server.sqlite else f"data-{key}.pgdump")
+    cached_manifest = cached.with_name(f"{cached.name}.json") if not server.sqlite else cached.with_suffix(".json")
+    if cached.exists() and cached_manifest.exists() and server.restore(cached):
+        shutil.copyfile(cached_manifest, manifest_file)
         loaded: dict[str, Any] = json.loads(manifest_file.read_text())
         return loaded
     server.initialise()
@@ -47,10 +48,8 @@ def prepare(server: TrytonServer, *, seed: int = 7, lots: int = 60) -> dict[str,
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"loading the Tryton data set failed:\n{result.stderr[-4000:]}")
-    if server.sqlite:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(server.db_file, cached.with_suffix(".partial"))
-        shutil.copyfile(manifest_file, cached.with_suffix(".json"))
-        cached.with_suffix(".partial").replace(cached)
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(manifest_file, cached_manifest)  # first: the data file appears last, and whole
+    server.save(cached)
     manifest: dict[str, Any] = json.loads(manifest_file.read_text())
     return manifest

@@ -19,6 +19,7 @@ import urllib.request
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 MODULES = ("sale", "stock_lot", "production", "quality", "sale_credit_limit", "stock_lot_sled")
 PACKAGES = (
@@ -112,6 +113,34 @@ class TrytonServer:
             return
         shutil.copyfile(cached, self.db_file)
 
+    def save(self, cached: Path) -> None:
+        """Keep the database (with its data) as ``cached``: a copy of the SQLite file, or a ``pg_dump`` archive when
+        the PostgreSQL client tools are installed (nothing otherwise)."""
+        partial = cached.with_suffix(".partial")
+        if self.sqlite:
+            shutil.copyfile(self.db_file, partial)
+        elif shutil.which("pg_dump"):
+            subprocess.run(["pg_dump", "-Fc", "-f", str(partial), self._pg_url()], check=True, capture_output=True)
+        else:
+            return
+        partial.replace(cached)  # atomic: two processes building at once both end with a whole file
+
+    def restore(self, cached: Path) -> bool:
+        """Make the database a copy of ``cached`` (see ``save``); False when it cannot (no ``pg_restore``)."""
+        self.write_config()
+        if self.sqlite:
+            shutil.copyfile(cached, self.db_file)
+            return True
+        if not shutil.which("pg_restore"):
+            return False
+        self._create_pg_database()
+        command = ["pg_restore", "--no-owner", "--exit-on-error", "-d", self._pg_url(), str(cached)]
+        subprocess.run(command, check=True, capture_output=True)
+        return True
+
+    def _pg_url(self, database: str | None = None) -> str:
+        return f"{self.db_uri.rstrip('/')}/{database or self.database}"
+
     def _admin_init(self) -> None:
         if self.sqlite:
             self.db_file.touch()
@@ -155,9 +184,20 @@ class TrytonServer:
         """A fresh PostgreSQL database of this name (dropped first if it exists): trytond-admin needs it to exist."""
         import psycopg
 
-        with psycopg.connect(f"{self.db_uri.rstrip('/')}/postgres", autocommit=True) as db:
+        with psycopg.connect(self._pg_url("postgres"), autocommit=True) as db:
             db.execute(f'DROP DATABASE IF EXISTS "{self.database}"')
             db.execute(f"CREATE DATABASE \"{self.database}\" ENCODING 'UTF8'")
+
+
+def server_for(home: Path, uri: str = "sqlite://", *, port: int = 8200) -> TrytonServer:
+    """A server at ``home`` over the database ``uri`` names: SQLite (``sqlite://``: a file under ``home``) or
+    PostgreSQL (``postgresql://user@host:5432/``, and the database's name after the slash, ``lotgraph`` when none;
+    it is dropped and created afresh on the first run)."""
+    parts = urlsplit(uri)
+    name = parts.path.strip("/")
+    if parts.scheme.startswith("postgresql") and name:
+        return TrytonServer(home, database=name, port=port, db_uri=urlunsplit(parts._replace(path="/")))
+    return TrytonServer(home, port=port, db_uri=uri)
 
 
 def stop(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:

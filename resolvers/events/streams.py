@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.events.filters import EventFilter, Watch, hold_filter, status_filter
+from resolvers.lots import lot_id_of
 from resolvers.paging import MAX_IDS
 from resolvers.readiness.model import Readiness, ReadinessStatus
 from resolvers.readiness.service import readiness_of
@@ -45,6 +46,13 @@ def _ids(name: str, ids: Collection[str] | None, most: int = MAX_IDS) -> list[st
     return list(dict.fromkeys(ids))
 
 
+def _lot_ids(lot_ids: Collection[str] | None) -> list[str] | None:
+    """Lot ids in any spelling a lot argument accepts (plant id, EPC class URN, GS1 Digital Link), as the lot ids
+    events carry; a malformed GS1 spelling is INVALID_INPUT."""
+    ids = _ids("lotIds", lot_ids)
+    return None if ids is None else list(dict.fromkeys(lot_id_of(i) for i in ids))
+
+
 def _subscribe(bus: EventBus, after: str | None) -> AsyncIterator[Event]:
     try:
         return bus.subscribe(after=after)
@@ -65,7 +73,7 @@ def hold_events(
     ctx: Context, lot_ids: Collection[str] | None, plant: str | None, after: str | None
 ) -> AsyncIterator[Event]:
     """HoldPlaced and HoldReleased events, of these lots and this plant when given."""
-    lots = _ids("lotIds", lot_ids)
+    lots = _lot_ids(lot_ids)
     if plant is not None and not 0 < len(plant) <= 64:
         raise InputError("plant: must be 1 to 64 characters")
     return _filtered(_subscribe(_bus(ctx), after), hold_filter(lots, plant))
@@ -85,7 +93,7 @@ def status_events(
         raise InputError(f"types: unknown event type {unknown[0]!r}")
     matches = status_filter(
         types,
-        _ids("lotIds", lot_ids),
+        _lot_ids(lot_ids),
         _ids("orderIds", order_ids),
         _ids("shipmentIds", shipment_ids),
     )

@@ -4,16 +4,16 @@ take-over of a run that died (``resume_or``), and the plants of lots for event m
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TypeVar, cast
 
 from resolvers.context import Context
 from resolvers.holds.idempotency import Ran
-from resolvers.holds.model import PendingAction, action_to_row, utc_now
+from resolvers.holds.model import PendingAction, action_of_row, action_to_row, utc_now
 from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome
-from resolvers.holds.recovery import recover, resumable
-from resolvers.holds.saga import Saga, SagaStatus, ended, saga_id, saga_to_row
+from resolvers.holds.recovery import recover, recovered_outcome, taken_over
+from resolvers.holds.saga import Saga, SagaStatus, action_ids, ended, saga_id, saga_to_row
 from sources.errors import SourceError
 from sources.store import Store
 
@@ -54,11 +54,17 @@ OutcomeT = TypeVar("OutcomeT", PlaceHoldOutcome, ReleaseHoldOutcome)
 
 async def resume_or(run: Run, first_run: Callable[[], Awaitable[Ran[OutcomeT]]]) -> Ran[OutcomeT]:
     """A request whose first run died after writing its saga record finishes that record instead of planning again
-    (the claim was taken over after its lease)."""
-    saga = await resumable(run.store, saga_id(run.key))
+    (the claim was taken over after its lease), or answers from it when recovery finished it but could not store
+    the answer (its own lease ran out first). The answer is that earlier run's, so it is marked replayed."""
+    saga = await taken_over(run.store, saga_id(run.key))
     if saga is None:
         return await first_run()
-    return Ran(cast(OutcomeT, await recover(run.store, run.ctx.bus, run.ctx.sources, run.ctx.holds, saga)), keep=True)
+    if saga.status is SagaStatus.RUNNING:
+        outcome = await recover(run.store, run.ctx.bus, run.ctx.sources, run.ctx.holds, saga)
+    else:
+        left = [action_of_row(row) for row in await run.store.action_rows(action_ids(saga))]
+        outcome = recovered_outcome(saga, left)
+    return Ran(cast(OutcomeT, replace(outcome, replayed=True)), keep=True)
 
 
 Plants = dict[str, str | None]

@@ -139,13 +139,14 @@ async def publish(bus: EventBus | None, store: Store | None, events: Iterable[Ev
 
 class Publisher:
     """Publishes events in the order they are emitted, from a task of its own, so that recording them overlaps the
-    command's upstream calls instead of following them. ``close`` waits for the last one and returns those that
-    could not be recorded."""
+    command's upstream calls instead of following them. ``record`` also waits until its events are published (for
+    a change that must be announced before the step that made it is recorded done). ``close`` waits for the last
+    one and returns those that could not be recorded."""
 
     def __init__(self, bus: EventBus | None, store: Store | None) -> None:
         self.bus = bus
         self.store = store
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[Event | asyncio.Future[None] | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._run()) if bus is not None or store is not None else None
         self._failed: list[Event] = []
 
@@ -154,6 +155,14 @@ class Publisher:
             for event in events:
                 self._queue.put_nowait(event)
 
+    async def record(self, events: Iterable[Event]) -> None:
+        """Emit ``events`` and wait until they and every event emitted before them are published (or failed)."""
+        if self._task is not None:
+            self.emit(events)
+            done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._queue.put_nowait(done)
+            await done
+
     async def _run(self) -> None:
         closing = False
         while not closing:
@@ -161,7 +170,10 @@ class Publisher:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             closing = None in batch
-            self._failed += await publish(self.bus, self.store, [e for e in batch if e is not None])
+            self._failed += await publish(self.bus, self.store, [e for e in batch if isinstance(e, Event)])
+            for waiter in batch:
+                if isinstance(waiter, asyncio.Future) and not waiter.done():
+                    waiter.set_result(None)
 
     async def close(self) -> list[Event]:
         if self._task is not None:

@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from resolvers.context import Context
 from resolvers.holds.idempotency import Refusal
 from resolvers.holds.model import ActionKind, ActionStatus, PendingAction
 from resolvers.holds.outcomes import HoldErrorCode, HoldNotice, HoldProblem, HoldWarningCode
+from resolvers.sites import outside_scope, site_of
 from sources.errors import NotFound, SourceError, SourceProtocolError, SourceRejected
+
+
+def out_of_scope(ctx: Context, ids: Sequence[str], what: str, *, holds: bool = False) -> tuple[HoldProblem, ...]:
+    """FORBIDDEN for each lot (or hold) of a site the caller's token is not scoped to (docs/sites.md)."""
+    scope = ", ".join(sorted(ctx.sites or ())) or "no site"
+    return tuple(
+        HoldProblem(
+            HoldErrorCode.FORBIDDEN,
+            f"{record_id} is of site {site_of(ctx, record_id)}, and your roles are scoped to {scope}: {what}",
+            hold_id=record_id if holds else None,
+            lot_id=None if holds else record_id,
+        )
+        for record_id in outside_scope(ctx, ids)
+    )
 
 
 def refused(refusal: Refusal) -> HoldProblem:

@@ -42,6 +42,12 @@ async def resumable(store: Store, saga_id: str) -> Saga | None:
     return saga_of_row(row) if row is not None and row.status == RUNNING else None
 
 
+async def taken_over(store: Store, saga_id: str) -> Saga | None:
+    """The saga record of this id if its command died and was finished by recovery, or has not finished yet."""
+    row = await store.saga(saga_id)
+    return saga_of_row(row) if row is not None and row.status in (RUNNING, SagaStatus.RECOVERED.value) else None
+
+
 async def recover(
     store: Store, bus: EventBus | None, sources: Sources, policy: HoldPolicy, saga: Saga
 ) -> PlaceHoldOutcome | ReleaseHoldOutcome:

@@ -23,7 +23,7 @@ from resolvers.holds.outcomes import (
     decode_release,
     encode,
 )
-from resolvers.holds.problems import pending_notice, refused, source_problem
+from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
 from resolvers.holds.requests import ReleaseHoldRequest, check_release
 from resolvers.holds.saga import RELEASE, Saga, SagaLot, SagaStatus, advanced, ended, saga_id, wms_action
 from resolvers.holds.steps import attempt, events_of, expected_of
@@ -39,6 +39,7 @@ __all__ = ["ReleaseHoldRequest", "release_hold"]
 async def release_hold(ctx: Context, request: ReleaseHoldRequest) -> ReleaseHoldOutcome:
     base = ReleaseHoldOutcome(requested_by=ctx.user, correlation_id=ctx.correlation_id, requested_at=utc_now())
     hold_id, problems = check_release(request)
+    problems = problems or out_of_scope(ctx, [hold_id], "it was not released", holds=True)
     if problems:
         return replace(base, errors=problems)
     run = Run(ctx, request.idempotency_key,
@@ -116,16 +117,18 @@ async def _unblock(run: Run, base: ReleaseHoldOutcome, hold: Hold, action: Pendi
     ctx = run.ctx
     result = await attempt(ctx.sources, action, ctx.holds, verify_hold=False)
     done = result.action.status is ActionStatus.DONE
+    # What the systems did is published before the step is recorded, so no crash loses it (a run that repeats the
+    # step repeats its events under the same ids, which the bus keeps once).
+    released = hold_events.hold_released(hold, plant=action.plant, correlation_id=ctx.correlation_id,
+                                         operation_key=run.key)  # fmt: skip
+    not_recorded = await hold_events.publish(ctx.bus, run.store, [released, *events_of(result)])
     if done:
         await run.store.remove_actions([action.id])
     else:
         await run.store.save_actions([action_to_row(result.action)], expected=expected_of([result]))
+        announced = [hold_events.pending_action_changed(result.action, plant=action.plant)]
+        not_recorded += await hold_events.publish(ctx.bus, run.store, announced)
     crashpoints.reached("release:wms-done")
-    events = [
-        hold_events.hold_released(hold, plant=action.plant, correlation_id=ctx.correlation_id, operation_key=run.key),
-        *events_of(result, announce=not done),
-    ]
-    not_recorded = await hold_events.publish(ctx.bus, run.store, events)
     applied = result.applied
     warnings = [] if done else [pending_notice(result.action)]
     if applied is not None and applied.stock is StockRelease.KEPT_BLOCKED:

@@ -40,7 +40,7 @@ from resolvers.holds.outcomes import (
     encode,
 )
 from resolvers.holds.plan import PlacePlan, plan_place
-from resolvers.holds.problems import pending_notice, refused, source_problem
+from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
 from resolvers.holds.requests import PlaceHoldRequest, check_place
 from resolvers.holds.saga import PLACE, Saga, SagaLot, advanced, saga_id, wms_action
 from resolvers.holds.scope import forward_closure
@@ -57,6 +57,7 @@ __all__ = ["PlaceHoldRequest", "place_hold"]
 async def place_hold(ctx: Context, request: PlaceHoldRequest) -> PlaceHoldOutcome:
     base = PlaceHoldOutcome(requested_by=ctx.user, correlation_id=ctx.correlation_id, requested_at=utc_now())
     lot_ids, problems = check_place(request)
+    problems = problems or out_of_scope(ctx, lot_ids, "nothing was held")
     if problems:
         return replace(base, errors=problems)
     fields = {"lot_ids": sorted(lot_ids), "reason": request.reason.value, "comment": request.comment,
@@ -122,6 +123,8 @@ async def _plan(
             message = f"{closure.incomplete}: nothing was held"
             return None, {}, (HoldProblem(HoldErrorCode.PROPAGATION_INCOMPLETE, message, source="mes"),)
         scope = list(closure.lot_ids)
+        if forbidden := out_of_scope(ctx, scope, "the hold propagates to it, so nothing was held"):
+            return None, {}, forbidden
     if len(scope) > ctx.holds.max_lots:
         return None, {}, plan_place(lot_ids, scope, {}, {}, "", max_lots=ctx.holds.max_lots).refusals
     qms = ctx.sources.qms
@@ -210,10 +213,14 @@ async def _first_attempts(run: Run, actions: list[PendingAction], publisher: hol
                 result = await attempt(run.ctx.sources, action, policy, verify_hold=False)
                 if result.action.status is ActionStatus.PENDING and result.action.last_error:
                     down.append(result.action.last_error)
+            # What the systems did is published before the action is recorded done, so no crash loses it (a run
+            # that repeats the step repeats its events under the same ids, which the bus keeps once).
+            await publisher.record(events_of(result))
             if result.action.status is ActionStatus.DONE:
                 await run.store.remove_actions([action.id])
+            else:
+                publisher.emit([hold_events.pending_action_changed(result.action, plant=result.action.plant)])
             crashpoints.reached("place:wms")
-            publisher.emit(events_of(result, announce=result.action.status is not ActionStatus.DONE))
             return result
 
     results = list(await asyncio.gather(*(one(action) for action in actions)))

@@ -178,8 +178,9 @@ def expected_of(results: Sequence[Attempt]) -> dict[str, float]:
     return {r.before.id: r.before.updated_at.timestamp() for r in results}
 
 
-def events_of(result: Attempt, *, announce: bool) -> list[Event]:
-    """The holds and stock changes an attempt made, and, when ``announce``, the action's new state."""
+def events_of(result: Attempt) -> list[Event]:
+    """The holds and stock changes an attempt made (what the systems did; the action's own state is announced
+    apart, once it is saved)."""
     action, applied = result.action, result.applied
     events = []
     if applied is not None and applied.placed is not None:
@@ -191,6 +192,4 @@ def events_of(result: Attempt, *, announce: bool) -> list[Event]:
     for change, step in applied.changes if applied else ():
         stock_action = replace(action, upstream_key=action.next_key) if action.next_key else action
         events.append(hold_events.stock_changed(change, stock_action, plant=action.plant, step=step))
-    if announce:
-        events.append(hold_events.pending_action_changed(action, plant=action.plant))
     return events

@@ -21,7 +21,7 @@ from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
 from sources.bundle import Sources
 from sources.correlation import set_correlation_id
 from sources.ports import EventBus
-from sources.store import Store
+from sources.store import Store, StoreUnavailable
 
 log = logging.getLogger("lotgraph.holds")
 
@@ -92,14 +92,17 @@ class PendingActionWorker:
                 return await attempt(self.sources, action, self.policy, verify_hold=True, rand=self.rand)
 
         results = await asyncio.gather(*(one(action_of_row(row)) for row in rows))
+        # What the systems did is published before the actions' new states are saved, so no crash loses it (the
+        # action runs again and repeats its events under the same ids, which the bus keeps once).
+        await hold_events.publish(self.bus, self.store, [e for r in results for e in events_of(r)])
         rows = [action_to_row(r.action) for r in results]
         saved = set(await self.store.save_actions(rows, expected=expected_of(results)))
         for result in results:
             _log(result, saved=result.action.id in saved)
         announced = [
-            e
+            hold_events.pending_action_changed(r.action, plant=r.action.plant)
             for r in results
-            for e in events_of(r, announce=r.action.status is not ActionStatus.PENDING and r.action.id in saved)
+            if r.action.status is not ActionStatus.PENDING and r.action.id in saved
         ]
         await hold_events.publish(self.bus, self.store, announced)
         return len(results)
@@ -117,6 +120,8 @@ class PendingActionWorker:
                 if time.monotonic() - self._last_purge > PURGE_EVERY_SECONDS:
                     self._last_purge = time.monotonic()
                     await self.store.purge()
+            except StoreUnavailable:  # down or restarting: said once per poll, without a trace; tried again
+                log.warning("pending action round failed: the durable store is unavailable")
             except Exception:
                 log.exception("pending action round failed")
             if self._stopping:  # asked during the round: no wait (nothing between here and clear() can ask)

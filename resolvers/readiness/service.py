@@ -82,8 +82,11 @@ def _loader(loaders: Loaders) -> Loader[Readiness | None]:
         return {s.id: s for s in await loaders.shipments.load_many(ids) if s is not None}
 
     async def fetch(shipment_ids: list[str]) -> dict[str, Readiness | None]:
-        decided = await decide(loaders.sources, loaders.config.readiness_stage, shipment_ids, shipments)
-        return {r.shipment_id: r for r in decided}
+        # decided per site (docs/sites.md): a site that cannot answer leaves the others' decisions alone
+        by_site = [list(ids.values()) for ids in loaders.sources.ids.by_site(shipment_ids).values()]
+        stage = loaders.config.readiness_stage
+        decided = await asyncio.gather(*(decide(loaders.sources, stage, ids, shipments) for ids in by_site))
+        return {r.shipment_id: r for batch in decided for r in batch}
 
     return Loader(fetch, None)
 

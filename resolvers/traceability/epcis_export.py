@@ -6,7 +6,8 @@ The events behind the trace, rebuilt from its records so that any source kind gi
   its quantity, the work order as a ``prodorder`` business transaction, the lot number in ILMD);
 - each lot made from nothing (raw material): an ObjectEvent ``ADD``, ``commissioning``;
 - each shipped delivery carrying lots of the trace: an ObjectEvent ``OBSERVE``, ``shipping``, ``in_transit``, with
-  the delivery as a ``desadv`` business transaction and the customer as the owning party at the destination.
+  the delivery as a ``desadv`` business transaction and the customer as the owning party at the destination;
+- the MES's custody and aggregation events of the trace's lots (``resolvers.traceability.custody_export``).
 
 Lots are named by EPC class (``sources.gs1.epc_class_of``); quantities carry UN/CEFACT unit codes. The document says
 when it was asked for and produced and which systems the records came from (``lotgraph:export``).
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from resolvers.traceability.export_meta import ExportMeta
+from resolvers.traceability import custody_export
+from resolvers.traceability.export_meta import ExportMeta, stamp
 from resolvers.traceability.trace_records import TraceRecords
 from sources import gs1, units
 from sources.records import Lot, Shipment, ShipmentStatus
@@ -29,10 +30,6 @@ CONTEXT: list[Any] = [
     {"lotgraph": "urn:lotgraph:epcis:"},
 ]
 CHUNK_BYTES = 64 * 1024
-
-
-def stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class Namer:
@@ -122,6 +119,7 @@ def events(records: TraceRecords, company_prefix_length: int) -> Iterator[dict[s
         event = shipping_event(shipment, ids, name)
         if event is not None:
             yield event
+    yield from custody_export.epcis_events(records, name)
 
 
 def document(records: TraceRecords, meta: ExportMeta, company_prefix_length: int) -> Iterator[bytes]:

@@ -65,12 +65,13 @@ class ExportMeta:
             "lotgraph:trace": self.request.trace.value,
             "lotgraph:direction": self.request.direction.value,
             "lotgraph:lots": self.lots,
-            "lotgraph:requestedAt": _stamp(self.requested_at),
-            "lotgraph:producedAt": _stamp(self.started_at),
+            "lotgraph:requestedAt": stamp(self.requested_at),
+            "lotgraph:producedAt": stamp(self.started_at),
             "lotgraph:sources": self.sources,
             "lotgraph:requestedBy": self.user,
         }
 
 
-def _stamp(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
+    """UTC, milliseconds, ``Z``: how every export writes a time."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

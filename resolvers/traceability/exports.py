@@ -15,14 +15,14 @@ from resolvers.context import Context
 from resolvers.genealogy import trace as tracing
 from resolvers.genealogy.model import TraceDirection
 from resolvers.traceability import epcis_export, fsma, trace_records, xlsx
-from resolvers.traceability.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind
+from resolvers.traceability.export_meta import ExportFormat, ExportMeta, ExportRequest, TraceKind, stamp
 from resolvers.traceability.trace_records import TraceRecords
 
 
 async def prepare(ctx: Context, request: ExportRequest, requested_at: datetime) -> tuple[ExportMeta, TraceRecords]:
     direction = TraceDirection.FORWARD if request.trace is TraceKind.RECALL_IMPACT else request.direction
     meta = ExportMeta(request, requested_at, user=ctx.user)
-    reads = trace_records.AuditReads(ctx)
+    reads = trace_records.AuditReads(ctx, custody=True)
     trace, refs = await tracing.walk_from(ctx, request.lot_id, direction, request.max_depth, collect=reads.collect)
     records = await reads.records(trace, refs, products=True)
     meta.sources, meta.lots = records.sources, len(trace.lot_ids)
@@ -41,7 +41,7 @@ def render(meta: ExportMeta, records: TraceRecords, company_prefix_length: int) 
         return [
             *[(k, ", ".join(v) if isinstance(v, list) else v) for k, v in pairs],
             ("rows", rows),
-            ("finishedAt", epcis_export.stamp(finished)),
+            ("finishedAt", stamp(finished)),
             ("secondsFromRequest", round((finished - meta.requested_at).total_seconds(), 3)),
         ]
 

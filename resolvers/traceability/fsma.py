@@ -3,8 +3,9 @@ data elements (KDEs) of each critical tracking event (CTE), one row per event an
 
 CTEs from the records: a lot made from inputs is a Transformation (with its input lots and quantities); a raw lot
 with a supplier is Receiving, one without is Initial Packing (the lot code was assigned here); each lot on a shipped
-delivery is Shipping. Rows come in the trace's order (root first, level by level), then shipments; every column is
-plain text or a number, so a spreadsheet sorts and filters them as they are.
+delivery is Shipping; and the MES's custody events (``resolvers.traceability.custody_export``) are Shipping and
+Receiving rows with the parties they name. Rows come in the trace's order (root first, level by level), then
+shipments, then custody; every column is plain text or a number, so a spreadsheet sorts and filters them as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from resolvers.traceability.epcis_export import stamp
+from resolvers.traceability import custody_export
+from resolvers.traceability.export_meta import stamp
 from resolvers.traceability.trace_records import TraceRecords
 from sources.records import Lot, ShipmentStatus
 
@@ -33,6 +35,7 @@ COLUMNS = [
     "Input Traceability Lot Codes",
     "Input Quantities",
     "Ship To",
+    "Ship From",
 ]
 Row = list[Any]
 
@@ -64,6 +67,7 @@ def lot_row(records: TraceRecords, lot: Lot) -> Row | None:
         *document,
         "; ".join(e.input_lot_id for e in edges),
         "; ".join(f"{e.quantity:g} {e.uom or ''}".strip() if e.quantity is not None else "?" for e in edges),
+        "",
         "",
     ]
 
@@ -98,7 +102,14 @@ def rows(records: TraceRecords) -> Iterator[Row]:
                     "",
                     "",
                     shipment.customer_id,
+                    shipment.warehouse or "",
                 ]
+    yield from custody_export.fsma_rows(records, lambda lot_id: _description_of(records, lot_id))
+
+
+def _description_of(records: TraceRecords, lot_id: str) -> str:
+    lot = records.masters.get(lot_id)
+    return _description(records, lot) if lot else lot_id
 
 
 def csv_chunks(records: TraceRecords, chunk_rows: int = 1000) -> Iterator[bytes]:

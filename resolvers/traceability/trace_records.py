@@ -20,6 +20,7 @@ from resolvers.genealogy.model import Trace
 from resolvers.genealogy.trace import Collect
 from resolvers.lots import LotRef
 from resolvers.traceability import mass_balance
+from sources.custody import Custody
 from sources.records import GenealogyEdge, Lot, Product, Shipment, Stock
 
 
@@ -34,6 +35,8 @@ class TraceRecords:
     products: dict[str, Product] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     """The systems the records came from, by name and kind (``mes (epcis)``)."""
+    custody: dict[str, Custody] = field(default_factory=dict)
+    """Custody and containment by lot (MES): read for exports only."""
 
     def transformations(self) -> list[mass_balance.TransformationBalance]:
         return mass_balance.transformations(self.trace.lot_ids, self.masters, self.edges_into)
@@ -43,11 +46,14 @@ class TraceRecords:
 
 
 class AuditReads:
-    """The four reads of an audit, to pass to a walk as ``collect``; then ``records`` once it has ended."""
+    """The four reads of an audit, to pass to a walk as ``collect``; then ``records`` once it has ended (with
+    ``custody``, which reads the lots' custody then: read during the walk, its large answers would hold up the walk's
+    own requests to the MES)."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, *, custody: bool = False) -> None:
         sources = ctx.sources
         self.ctx = ctx
+        self.custody = custody
 
         async def shipments_by_id(lot_ids: list[str]) -> dict[str, Shipment]:
             return {s.id: s for s in await sources.erp.shipments_by_lot(lot_ids)}
@@ -78,6 +84,7 @@ class AuditReads:
             shipments=sorted(self.shipments.found.values(), key=lambda s: s.id),
             stock=self.stock.found,
             sources=[_named(sources.mes), _named(sources.erp), _named(sources.wms)],
+            custody=await sources.mes.custody(trace.lot_ids) if self.custody else {},
         )
         if products:
             records.products = await sources.erp.products({lot.product_id for lot in masters.values()})

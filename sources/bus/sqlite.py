@@ -8,7 +8,6 @@ owns the connection; the event loop never blocks on the disk.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from sources.bus.codec import decode, encode, with_cursor
 from sources.bus.envelope import Event
 from sources.bus.errors import InvalidCursor
 from sources.bus.fanout import FanOut, replay_then_live
+from sources.sqlite_thread import SqliteThread
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ class SqliteBus:
 
     def __init__(self, path: Path, *, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.path = path
-        self._worker = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="eventlog")
+        self._thread = SqliteThread("eventlog")
         self._log: SqliteEventLog | None = None
         self._fanout = FanOut(queue_size)
         self._publishing = asyncio.Lock()
@@ -116,7 +116,7 @@ class SqliteBus:
         log, self._log = self._log, None
         if log is not None:
             await self._run(log.close)
-        self._worker.shutdown(wait=True)
+        self._thread.shutdown()
 
     async def publish(self, event: Event) -> Event:
         log = self._opened()
@@ -168,4 +168,4 @@ class SqliteBus:
         return self._log
 
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+        return await self._thread.run(work)

@@ -4,39 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sources.cache import RecordCache
+from sources.cache import MasterDataCache
 from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentFilter
 from sources.resilience import Health
 
 
-class ErpSource:
+class ErpSource(MasterDataCache):
     name = "erp"
 
     def __init__(self, client: SourceClient, *, cache_ttl: float) -> None:
+        super().__init__(cache_ttl)
         self.client = client
-        self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
-        self._products: RecordCache[Product] = RecordCache(cache_ttl)
 
     def health(self) -> Health:
         return self.client.health()
 
     async def aclose(self) -> None:
         await self.client.aclose()
-
-    async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
-        """Customers, from the TTL cache unless ``fresh`` (decisions such as readiness read fresh)."""
-        return await self._customers.get_many(ids, self._fetch_customers, fresh=fresh)
-
-    async def products(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
-        """Products, from the TTL cache unless ``fresh``."""
-        return await self._products.get_many(ids, self._fetch_products, fresh=fresh)
-
-    def invalidate(self, *, product_ids: Iterable[str] | None = (), customer_ids: Iterable[str] | None = ()) -> None:
-        """Forget these cached products and customers (all of a kind for None): an event said they may have changed."""
-        self._products.invalidate(product_ids)
-        self._customers.invalidate(customer_ids)
 
     async def orders(self, ids: Iterable[str]) -> dict[str, SalesOrder]:
         items = await self.client.get_batch("/orders", "ids", ids)

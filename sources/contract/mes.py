@@ -1,4 +1,9 @@
-"""MES adapter: produced and received lots, and the genealogy edges between them."""
+"""MES adapter: produced and received lots, and the genealogy edges between them.
+
+Custody and containment are read from the MES's EPCIS 2.0 query interface (``GET <MES>/epcis/events``, part of
+the MES contract, which takes the contract's lot ids as EPC classes): the same reader as the EPCIS source kind, on
+the same client.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,14 @@ from collections.abc import Iterable
 
 from sources.cache import RecordCache
 from sources.contract import parse
+from sources.custody import Custody
+from sources.epcis.adapter import EpcisMesSource
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health
+
+EPCIS_CHUNK = 500
+"""Lot ids per EPCIS query: the contract's ids are short, and the MES's interface takes them as they are."""
 
 
 class MesSource:
@@ -17,6 +27,7 @@ class MesSource:
     def __init__(self, client: SourceClient, *, cache_ttl: float = 0.0) -> None:
         self.client = client
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
+        self._epcis = EpcisMesSource(client, path="/epcis/events", chunk=EPCIS_CHUNK, plain_ids=True)
 
     def health(self) -> Health:
         return self.client.health()
@@ -65,3 +76,6 @@ class MesSource:
         """Edges whose input is one of ``lot_ids`` (one level forward), by input lot."""
         items = await self.client.get_batch("/genealogy", "input_lot_ids", lot_ids)
         return group_by(parse.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.input_lot_id)
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        return await self._epcis.custody(lot_ids)

@@ -3,7 +3,10 @@
 Genealogy comes from TransformationEvents: one level backward is ``MATCH_outputEPCClass`` over the level's lots,
 one level forward ``MATCH_inputEPCClass``, each one request per chunk of lots (chunks in parallel), following
 ``nextPageToken`` (the ``Link: rel="next"`` header) to the end. Lot masters are ``MATCH_anyEPCClass`` over the
-lots (``sources.epcis.genealogy`` says how a master is read from events).
+lots (``sources.epcis.genealogy`` says how a master is read from events). Custody and containment
+(``sources.epcis.custody``) are two levels: ``MATCH_anyEPCClass`` over the lots (their shipping, receiving and
+aggregation events), then ``MATCH_anyEPC`` over the containers those put them in (the containers' own shipping,
+receiving and unpacking events).
 
 Lot ids are what the gateway calls lots (``sources.epcis.genealogy.lot_id``). To ask a repository about a lot the
 adapter needs the EPC class the repository spells it with: it remembers the class of every lot it has seen in an
@@ -21,6 +24,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from sources.cache import RecordCache
+from sources.custody import Custody
+from sources.epcis.custody import containers_of, custody_of
 from sources.epcis.events import Event, EventError, read_event
 from sources.epcis.genealogy import edges_of, lot_id, lots_of
 from sources.errors import SourceProtocolError
@@ -33,6 +38,11 @@ CHUNK = 100
 """EPC classes per request (they travel in the query string)."""
 PER_PAGE = 1000
 MAX_PAGES = 1000
+IN_FLIGHT = 8
+"""Requests at once to the repository: a level of 10,000 lots is 100 chunks, which one repository process answers
+one after another anyway; sent all at once, the last ones would wait past their deadline."""
+AROUND = "ObjectEvent,AggregationEvent"
+"""The event types custody and containment are read from."""
 
 
 class EpcisMesSource:
@@ -41,9 +51,21 @@ class EpcisMesSource:
     kind = "epcis"
 
     def __init__(
-        self, client: SourceClient, *, cache_ttl: float = 0.0, chunk: int = CHUNK, per_page: int = PER_PAGE
+        self,
+        client: SourceClient,
+        *,
+        cache_ttl: float = 0.0,
+        chunk: int = CHUNK,
+        per_page: int = PER_PAGE,
+        path: str = "/events",
+        plain_ids: bool = False,
     ) -> None:
         self.client = client
+        self.path = path
+        self.plain_ids = plain_ids
+        """The repository takes the gateway's lot ids as they are (the contract MES's interface does): no need to
+        ask for the EPC class of a bare lot number first."""
+        self._in_flight = asyncio.Semaphore(IN_FLIGHT)
         self.chunk = chunk
         self.per_page = per_page
         self._lots: RecordCache[Lot] = RecordCache(cache_ttl, maxsize=200_000)
@@ -83,6 +105,19 @@ class EpcisMesSource:
         edges = [e for event in events for e in edges_of(event) if e.input_lot_id in ids]
         return group_by(_unique(edges), lambda e: e.input_lot_id)
 
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        ids = list(dict.fromkeys(lot_ids))
+        return custody_of(await self._around(ids), ids)
+
+    async def _around(self, ids: list[str]) -> list[Event]:
+        """The lots' object and aggregation events, then those of the containers the lots were packed in (and of
+        lots that are containers themselves: instance EPCs)."""
+        own = await self._events_of("MATCH_anyEPCClass", ids, eventType=AROUND) if ids else []
+        epcs = sorted(containers_of(own, ids) | {i for i in ids if i.startswith("urn:epc:id:")})
+        chunks = [epcs[i : i + self.chunk] for i in range(0, len(epcs), self.chunk)]
+        found = await asyncio.gather(*(self._query({"MATCH_anyEPC": ",".join(c), "eventType": AROUND}) for c in chunks))
+        return _unique_events([*own, *(event for events in found for event in events)])
+
     # -- queries ------------------------------------------------------------------------------------------------
 
     async def _events_of(self, param: str, lot_ids: Iterable[str], **extra: str) -> list[Event]:
@@ -93,6 +128,8 @@ class EpcisMesSource:
         return _unique_events(event for events in found for event in events)
 
     async def _classes_of(self, lot_ids: list[str]) -> list[str]:
+        if self.plain_ids:
+            return lot_ids
         unknown = [i for i in lot_ids if i not in self._classes and ":" not in i]
         if unknown:
             chunks = [unknown[i : i + self.chunk] for i in range(0, len(unknown), self.chunk)]
@@ -104,7 +141,8 @@ class EpcisMesSource:
         query = {**params, "perPage": str(self.per_page)}
         events: list[Event] = []
         for _ in range(MAX_PAGES):
-            body, following = await self.client.get_page("/events", query)
+            async with self._in_flight:
+                body, following = await self.client.get_page(self.path, query)
             events.extend(self._read(body))
             token = parse_qs(urlsplit(following).query).get("nextPageToken") if following else None
             if not token:

@@ -6,16 +6,15 @@ statement of one call runs in one transaction (``BEGIN IMMEDIATE``: claims and l
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
+from sources.sqlite_thread import SqliteThread
 from sources.store.protocol import StoreUnavailable
 from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.sqlite_schema import connect
@@ -30,7 +29,7 @@ class SqliteStore:
         self.path = path
         self.ttl = ttl_seconds
         self.clock = clock
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lotgraph-store")
+        self._thread = SqliteThread("lotgraph-store")
         self._conn: sqlite3.Connection | None = None
 
     async def open(self) -> None:
@@ -38,7 +37,7 @@ class SqliteStore:
 
     async def aclose(self) -> None:
         await self._run(self._close)
-        self._executor.shutdown(wait=True)
+        self._thread.shutdown()
 
     def _open(self) -> None:
         self._conn = connect(self.path)
@@ -50,7 +49,7 @@ class SqliteStore:
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+            return await self._thread.run(fn, *args)
         except sqlite3.Error as exc:
             raise StoreUnavailable.because(exc) from exc
 
@@ -114,8 +113,11 @@ class SqliteStore:
             return cursor.rowcount == 1
 
     async def abandon(self, key: str, token: str) -> None:
-        sql = "DELETE FROM idempotency WHERE key = ? AND token = ?"
-        await self._run(self._in_tx, lambda conn: conn.execute(sql, (key, token)))
+        await self._run(self._in_tx, self._abandon, key, token)
+
+    @staticmethod
+    def _abandon(conn: sqlite3.Connection, key: str, token: str) -> None:
+        conn.execute("DELETE FROM idempotency WHERE key = ? AND token = ?", (key, token))
 
     # saga records
 
@@ -153,13 +155,9 @@ class SqliteStore:
         if actions:
             await self._run(self._in_tx, self._insert_actions, list(actions), lease_seconds)
 
-    def _in_tx(self, fn: Callable[..., object], *args: Any) -> None:
-        """``fn(conn, *args)`` in one transaction. A cursor it returns is closed on this thread: dropped on the loop's,
-        it would reset its cached statement while this thread runs it again ("bad parameter or other API misuse")."""
+    def _in_tx(self, fn: Callable[..., T], *args: Any) -> T:
         with self._tx() as conn:
-            result = fn(conn, *args)
-            if isinstance(result, sqlite3.Cursor):
-                result.close()
+            return fn(conn, *args)
 
     def _insert_actions(self, conn: sqlite3.Connection, actions: list[ActionRow], lease_seconds: float) -> None:
         due = self.clock() + lease_seconds
@@ -186,8 +184,11 @@ class SqliteStore:
 
     async def remove_actions(self, ids: Sequence[str]) -> None:
         if ids:
-            sql = "DELETE FROM pending_actions WHERE id = ?"
-            await self._run(self._in_tx, lambda conn: conn.executemany(sql, [(i,) for i in ids]))
+            await self._run(self._in_tx, self._remove_actions, list(ids))
+
+    @staticmethod
+    def _remove_actions(conn: sqlite3.Connection, ids: list[str]) -> None:
+        conn.executemany("DELETE FROM pending_actions WHERE id = ?", [(i,) for i in ids])
 
     async def lease_due(self, *, limit: int, lease_seconds: float) -> list[ActionRow]:
         return await self._run(self._lease_due, limit, lease_seconds)

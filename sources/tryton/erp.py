@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sources.cache import RecordCache
+from sources.cache import MasterDataCache
 from sources.errors import SourceRejected
 from sources.http import group_by
 from sources.records import (
@@ -56,14 +56,13 @@ SHIPMENT_FIELDS = [
 ]
 
 
-class TrytonErp:
+class TrytonErp(MasterDataCache):
     """``ErpPort`` over a Tryton database with the ``sale`` and ``stock_lot`` modules."""
 
     def __init__(self, rpc: TrytonRpc, *, cache_ttl: float) -> None:
+        super().__init__(cache_ttl)
         self.rpc = rpc
         self.name = rpc.name
-        self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
-        self._products: RecordCache[Product] = RecordCache(cache_ttl)
         self._credit_limit: bool | None = None
 
     def health(self) -> Health:
@@ -73,16 +72,6 @@ class TrytonErp:
         await self.rpc.aclose()
 
     # -- master data ---------------------------------------------------------------------------------------------
-
-    async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
-        return await self._customers.get_many(ids, self._fetch_customers, fresh=fresh)
-
-    async def products(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Product]:
-        return await self._products.get_many(ids, self._fetch_products, fresh=fresh)
-
-    def invalidate(self, *, product_ids: Iterable[str] | None = (), customer_ids: Iterable[str] | None = ()) -> None:
-        self._products.invalidate(product_ids)
-        self._customers.invalidate(customer_ids)
 
     async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
         if not ids:

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import RecordCache
+from sources.custody import Custody
 from sources.errors import SourceRejected
 from sources.records import GenealogyEdge, Lot, LotKind, Page
 from sources.resilience import Health
+from sources.tryton import custody
 from sources.tryton.client import Domain, TrytonRpc
 from sources.tryton.paging import keyset_page
 from sources.tryton.rows import Rows, index, rows
@@ -176,6 +178,10 @@ class TrytonMes:
                     )
                 )
         return edges
+
+    async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
+        """Shipping and receiving from the lots' done moves (``sources.tryton.custody``); no containers."""
+        return await custody.custody(self.rpc, list(dict.fromkeys(lot_ids)))
 
 
 def _id(lot: Lot) -> str:

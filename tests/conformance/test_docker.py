@@ -180,15 +180,16 @@ def cli_help(*args: str) -> str:
     return done.stdout
 
 
-def test_compose_has_two_gateways_redis_and_the_plant() -> None:
+def test_compose_has_three_gateways_postgres_redis_and_the_plant() -> None:
     commands = lotgraph_services()
     gateways = [name for name, argv in commands.items() if argv[1] == "serve"]
-    assert len(gateways) >= 2, commands
+    assert len(gateways) >= 3, commands
     assert [name for name, argv in commands.items() if argv[1] == "plant"], commands
     assert any(str(s.get("image", "")).startswith("redis") for s in SERVICES.values())
-    for name in gateways:  # replicas share the store and the bus
+    assert any(str(s.get("image", "")).startswith("postgres") for s in SERVICES.values())
+    for name in gateways:  # replicas share the store (PostgreSQL) and the bus (Redis)
         env = SERVICES[name]["environment"]
-        assert env["LOTGRAPH_STORE"] == env["LOTGRAPH_BUS"] == "redis", name
+        assert (env["LOTGRAPH_STORE"], env["LOTGRAPH_BUS"]) == ("postgres", "redis"), name
     for name, service in SERVICES.items():
         assert service.get("healthcheck") or service.get("image") == IMAGE, f"{name} has no health check"
 
@@ -215,6 +216,7 @@ def test_every_setting_compose_gives_exists_and_is_valid() -> None:
             settings = load_settings(env)  # raises SettingsError, naming the setting, on a bad value
             hosts = [urlsplit(s.url).hostname for s in settings.sources.values()]
             hosts.append(urlsplit(settings.redis_url or "").hostname)
+            hosts.append(urlsplit(settings.postgres_url or "").hostname)
             assert set(hosts) <= services, f"{name} points at hosts that are not services: {hosts}"
 
 

@@ -55,8 +55,10 @@ async def test_import_then_export_the_audit_package(tmp_path: Path) -> None:
         document = read_document(target.read_bytes())
         made = {e.output_quantities[0].epc_class for e in document.events if e.type == "TransformationEvent"}
         assert made == {FF, C, P}
-        added = {e.quantities[0].epc_class for e in document.events if e.type == "ObjectEvent"}
+        added = {e.quantities[0].epc_class for e in document.events if e.type == "ObjectEvent" and e.action == "ADD"}
         assert added == {F, H, FM}
+        moved = sorted(e.biz_step or "" for e in document.events if e.action == "OBSERVE")  # the chain's custody
+        assert moved == ["receiving", "receiving", "receiving", "shipping", "shipping"]
         sheet = tmp_path / "cans.xlsx"
         code, _, err = await lotgraph(
             "export-trace", P, "--format", "fsma-xlsx", "--direction", "backward", "--output", str(sheet), env=env

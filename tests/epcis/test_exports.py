@@ -111,14 +111,36 @@ async def test_fsma_spreadsheet_in_csv_and_xlsx(gateway: Gateway, manifest: dict
 
 async def test_gdst_chain_exports_validate(tmp_path: Path, settings: Settings) -> None:
     from tests.epcis.conftest import GDST, load_plant
-    from tests.epcis.test_gdst_traces import P
+    from tests.epcis.test_custody import PALLET, PARTY
+    from tests.epcis.test_gdst_traces import FF, P
+
+    MOVES = ("shipping", "receiving")
 
     folder = load_plant(tmp_path / "gdst", GDST)
     async with plant_app(folder) as app, gateway_over(app, settings) as gateway:
         _, data, _ = await download(gateway, P, "EPCIS", direction="BACKWARD")
+        _, sheet, _ = await download(gateway, P, "FSMA_CSV", direction="BACKWARD")
     (tmp_path / "gdst.jsonld").write_bytes(data)
     validate([tmp_path / "gdst.jsonld"])
-    assert {e.type for e in read_document(data).events} == {"TransformationEvent", "ObjectEvent"}
+    events = read_document(data).events
+    assert {e.type for e in events} == {"TransformationEvent", "ObjectEvent", "AggregationEvent"}
+    # custody as the source gave it (tests/epcis/test_custody.py reads the file): the cans' pallet packed, shipped
+    # and received, the farmed tuna shipped and received, the wild tuna received; two packings and two unpackings
+    moves = sorted((e.event_time.date().isoformat(), e.biz_step, e.epcs) for e in events if e.biz_step in MOVES)
+    assert moves == [
+        ("2022-01-20", "shipping", ()),
+        ("2022-01-21", "receiving", ()),
+        ("2022-01-23", "receiving", ()),
+        ("2022-01-29", "shipping", (PALLET,)),
+        ("2022-02-03", "receiving", (PALLET,)),
+    ]
+    assert sorted(e.action or "" for e in events if e.type == "AggregationEvent") == ["ADD", "ADD", "DELETE", "DELETE"]
+    rows = list(csv.reader(io.StringIO(sheet.decode("utf-8-sig"))))
+    shipped = sorted((row[0], row[13], row[14]) for row in rows if row[8] == "Shipping")
+    assert shipped == [
+        (FF, PARTY + "processor.1u", PARTY + "fishfarm.1u"),
+        (P, PARTY + "importer.1u", PARTY + "processor.1u"),
+    ]
 
 
 @pytest.mark.parametrize(("bearer", "status"), [(None, 401), ("shipping", 403), ("viewer", 200)])

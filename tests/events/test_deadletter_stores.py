@@ -1,7 +1,9 @@
-"""Both dead-letter stores (SQLite, Redis) keep letters byte for byte, once per delivery, in arrival order."""
+"""Every dead-letter store (SQLite, Redis, PostgreSQL) keeps letters byte for byte, once per delivery, in arrival
+order."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 from collections.abc import AsyncIterator
@@ -12,19 +14,29 @@ import pytest
 import redis.asyncio as aioredis
 
 from sources.deadletters import DeadLetterStatus, DeadLetterStore, RedisDeadLetters, SqliteDeadLetters
+from sources.store.postgres import PostgresStore
+from sources.store.postgres_state import PostgresDeadLetters
+from tests import postgres
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path, redis_url: str) -> AsyncIterator[DeadLetterStore]:
     prefix = f"lotgraph-test-{uuid.uuid4().hex}:"
-    kept: DeadLetterStore = (
-        SqliteDeadLetters(tmp_path / "deadletters.db")
-        if request.param == "sqlite"
-        else RedisDeadLetters(redis_url, prefix=prefix)
-    )
-    await kept.open()
-    yield kept
-    await kept.aclose()
+    async with contextlib.AsyncExitStack() as stack:
+        kept: DeadLetterStore
+        if request.param == "postgres":
+            database = await stack.enter_async_context(postgres.database())
+            pool = PostgresStore(database, ttl_seconds=3600, pool_size=2)
+            await pool.open()
+            stack.push_async_callback(pool.aclose)
+            kept = PostgresDeadLetters(pool)
+        elif request.param == "sqlite":
+            kept = SqliteDeadLetters(tmp_path / "deadletters.db")
+        else:
+            kept = RedisDeadLetters(redis_url, prefix=prefix)
+        await kept.open()
+        yield kept
+        await kept.aclose()
     client = aioredis.Redis.from_url(redis_url)
     keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
     if keys:

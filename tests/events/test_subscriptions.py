@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from plant.epcis_events import gtin_of_product
 from tests.events.live import DEADLINE, GraphQLWS, hold_body, post_webhook, sse_events, stack
 
 HOLD_EVENTS = """subscription($lots: [ID!], $plant: String, $after: String) {
@@ -24,13 +26,23 @@ def a_lot(manifest: dict[str, Any]) -> str:
     return lot
 
 
+def spellings(plant_dir: Path, lot: str) -> tuple[str, str]:
+    """The lot's EPC class URN and GS1 Digital Link, from its product's GTIN (the plant's MES)."""
+    with sqlite3.connect(plant_dir / "mes.db") as conn:
+        (product_id,) = conn.execute("SELECT product_id FROM lots WHERE id = ?", (lot,)).fetchone()
+    gtin = gtin_of_product(product_id)
+    assert gtin is not None
+    return f"urn:epc:class:lgtin:{gtin[1:8]}.{gtin[0]}{gtin[8:13]}.{lot}", f"https://example.com/01/{gtin}/10/{lot}"
+
+
 async def test_a_hold_placed_in_the_qms_reaches_a_websocket_subscriber_through_a_signed_webhook(
     plant_data: tuple[Path, dict[str, Any]], tmp_path: Path
 ) -> None:
     plant_dir, manifest = plant_data
     lot = a_lot(manifest)
+    urn, _ = spellings(plant_dir, lot)
     async with stack(plant_dir, manifest, tmp_path) as live, GraphQLWS(live.gateway.ws_url) as client:
-        await client.subscribe("1", HOLD_EVENTS, {"lots": [lot], "after": await live.head()})
+        await client.subscribe("1", HOLD_EVENTS, {"lots": [urn], "after": await live.head()})  # the lot as a URN
         hold = await live.place_hold(lot, correlation_id="corr-ws-1")
         event = (await client.next("1"))["holdEvents"]
     assert event["type"] == "HoldPlaced"
@@ -72,7 +84,8 @@ async def test_status_events_over_sse(plant_data: tuple[Path, dict[str, Any]], t
         after = await live.head()
         hold = await live.place_hold(lot)  # the QMS: HoldPlaced, LotDispositionChanged (and the stock stays)
         async with httpx.AsyncClient(base_url=live.gateway.url, timeout=DEADLINE) as client:
-            variables = {"types": ["HoldPlaced", "LotDispositionChanged"], "lots": [lot], "after": after}
+            _, link = spellings(plant_dir, lot)  # the lot as a GS1 Digital Link
+            variables = {"types": ["HoldPlaced", "LotDispositionChanged"], "lots": [link], "after": after}
             stream = sse_events(client, STATUS_EVENTS, variables)
             first = await anext(stream)
             second = await anext(stream)
@@ -88,8 +101,13 @@ async def test_an_unknown_cursor_is_a_client_error(plant_data: tuple[Path, dict[
     async with stack(plant_dir, manifest, tmp_path, webhooks=False) as live, GraphQLWS(live.gateway.ws_url) as client:
         await client.subscribe("1", HOLD_EVENTS, {"after": "not-a-cursor"})
         message = await client.receive()
+        wrong_check_digit = "https://id.gs1.org/01/04012345000017/10/LOT-000001"
+        await client.subscribe("2", HOLD_EVENTS, {"lots": [wrong_check_digit]})
+        malformed = await client.receive()
     assert message["type"] == "error"
     assert message["payload"][0]["extensions"]["code"] == "INVALID_CURSOR"
+    assert malformed["type"] == "error"
+    assert malformed["payload"][0]["extensions"]["code"] == "INVALID_INPUT"
 
 
 async def test_webhook_events_reach_a_subscriber_of_every_kind(

@@ -1,7 +1,9 @@
 """The query planner changes how the answer is fetched, never the answer: the same data, the same errors at the same
 paths, with and without it, and no more upstream requests. With it, the fields of a 50-shipment list are read from
-the operation's loaders without awaiting any."""
+the operation's loaders without awaiting any, and the answer is rendered in one walk (``schema.render``): the same
+JSON, in the same order, as graphql-core's execution field by field."""
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,11 +64,13 @@ class Run:
         self.transport = httpx.ASGITransport(app=plant)
         self.settings = settings
 
-    async def __call__(self, query: str, variables: dict[str, Any], *, planner: bool) -> tuple[Any, Context]:
+    async def __call__(
+        self, query: str, variables: dict[str, Any], *, planner: bool, render: bool = True
+    ) -> tuple[Any, Context]:
         """One operation on fresh sources (fresh breakers and caches), as the gateway runs it."""
         sources = open_sources(self.settings, dict.fromkeys(SOURCES, self.transport))
         try:
-            ctx = Context(Reads(sources, ResolverConfig(planner=planner)), "planner-test")
+            ctx = Context(Reads(sources, ResolverConfig(planner=planner, render=render)), "planner-test")
             result = await SCHEMA.execute(query, variable_values=variables, context_value=ctx)
         finally:
             await sources.aclose()
@@ -98,6 +102,7 @@ async def _same(run: Run, plant_admin: Plant, query: str, variables: dict[str, A
     (planned, _) = await run(query, variables, planner=True)
     after = await plant_admin.stats()
     assert planned == without
+    assert json.dumps(planned) == json.dumps(without)  # the same keys in the same order
     for system in SOURCES:
         assert sum(after[system].values()) <= sum(before[system].values()), (system, after, before)
     return planned
@@ -136,3 +141,49 @@ async def test_fifty_shipments_are_answered_without_awaiting_a_field(run: Run, p
     (_, unplanned) = await run(SHIPMENTS, variables, planner=False)
     lots = {lot["id"] for e in answer[0]["shipments"]["edges"] for line in e["node"]["lines"] for lot in line["lots"]}
     assert unplanned.loaders.fallbacks >= len(lots)
+
+
+RENDERED = """
+query($ids: [ID!]!, $withStock: Boolean!, $noOrder: Boolean!, $deviations: DeviationStatus) {
+  shipments(ids: $ids, first: 10) { __typename totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { ...Head kind: __typename
+      first: lines { lineNo uom picked: lots { ...Quality stock @include(if: $withStock) { status quantity } } }
+      again: lines { lotAssignments { quantity lot { id kind disposition } } product { name } }
+      order @skip(if: $noOrder) { id status creditBlock customer { name coaRequired } lines { product { id } } }
+      ... on Shipment { id shipDate } } } }
+}
+fragment Head on Shipment { id status customer { id } warehouseStage warehouseStageAt }
+fragment Quality on Lot { id quantity producedAt disposition dispositionAt expiryDate certificateOfAnalysis { id }
+  holds { id status } active: holds(status: ACTIVE) { id reasonCode } deviations(status: $deviations) { id severity } }
+"""
+
+
+@pytest.mark.parametrize("flags", [(True, False), (False, True)])
+async def test_a_planned_answer_is_rendered_in_one_walk_as_graphql_core_executes_it(
+    run: Run, plant_admin: Plant, ids: dict[str, Any], flags: tuple[bool, bool]
+) -> None:
+    variables = {"ids": ids["shipments"], "withStock": flags[0], "noOrder": flags[1], "deviations": "OPEN"}
+    for query in (RENDERED, SHIPMENTS, SHIPMENT):
+        one = {"id": ids["shipments"][0]} if query is SHIPMENT else variables
+        (executed, per_field) = await run(query, one, planner=True, render=False)
+        (rendered, walked) = await run(query, one, planner=True)
+        assert json.dumps(rendered) == json.dumps(executed)
+        assert (walked.loaders.rendered, per_field.loaders.rendered) == (1, 0)
+        assert walked.loaders.fallbacks == 0
+    assert rendered[0]["shipment"]["lines"][0]["lots"]
+
+
+async def test_a_field_the_plan_did_not_bring_or_a_failed_source_leaves_the_answer_to_graphql_core(
+    run: Run, plant_admin: Plant, ids: dict[str, Any]
+) -> None:
+    variables = {"ids": ids["shipments"]}
+    unplanned = "query($ids: [ID!]!) { shipments(ids: $ids) { edges { node { lines { lots { product { id } } } } } } }"
+    (answer, ctx) = await run(unplanned, variables, planner=True)
+    assert answer[0]["shipments"]["edges"]
+    assert not answer[1]
+    assert ctx.loaders.rendered == 0
+    await plant_admin.faults("qms", outage=True)
+    (answer, ctx) = await run(SHIPMENTS, variables, planner=True)
+    assert ctx.loaders.rendered == 0
+    assert answer[1]
+    assert all(path[-1] == "disposition" for path, _ in answer[1])

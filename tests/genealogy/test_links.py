@@ -1,4 +1,5 @@
-"""``Lot.inputs`` and ``Lot.outputs``: one level of genealogy from any lot, batched across lots."""
+"""``Lot.inputs`` and ``Lot.outputs``: one level of genealogy from any lot, batched across lots (the edges also over
+a live Tryton)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,17 @@ from datetime import datetime
 from typing import Any
 
 from tests.conftest import Gateway, Plant
-from tests.genealogy.reference import Genealogy
+from tests.genealogy.conftest import Upstream
 
 LINKS = """query($ids: [ID!]) { lots(ids: $ids) { edges { node { id
     inputs { lot { id kind } quantity uom workOrder occurredAt }
     outputs { lot { id kind } quantity uom workOrder occurredAt } } } } }"""
 
 
-async def test_inputs_and_outputs_are_the_edges_of_the_raw_table(
-    gateway: Gateway, manifest: dict[str, Any], genealogy: Genealogy
-) -> None:
-    ids = [manifest["lots"]["merge"], manifest["lots"]["split"], manifest["lots"]["raw_wide"]]
-    body = await gateway.query(LINKS, {"ids": ids})
+async def test_inputs_and_outputs_are_the_edges_of_the_raw_table(upstream: Upstream) -> None:
+    lots, genealogy = upstream.lots, upstream.genealogy
+    ids = [lots["merge"], lots["split"], lots["raw_wide"]]
+    body = await upstream.gateway.query(LINKS, {"ids": ids})
     assert "errors" not in body, body
     nodes = {edge["node"]["id"]: edge["node"] for edge in body["data"]["lots"]["edges"]}
     assert set(nodes) == set(ids)
@@ -31,9 +31,9 @@ async def test_inputs_and_outputs_are_the_edges_of_the_raw_table(
             assert (link["quantity"], link["uom"], link["workOrder"]) == (quantity, uom, work_order)
             assert datetime.fromisoformat(link["occurredAt"]) == datetime.fromisoformat(occurred_at)
             assert link["lot"]["kind"] in ("RAW", "INTERMEDIATE", "FINISHED")
-    assert len(nodes[manifest["lots"]["merge"]]["inputs"]) >= 3
-    assert len(nodes[manifest["lots"]["split"]]["outputs"]) >= 3
-    assert nodes[manifest["lots"]["raw_wide"]]["inputs"] == []
+    assert len(nodes[lots["merge"]]["inputs"]) >= 3
+    assert len(nodes[lots["split"]]["outputs"]) >= 3
+    assert nodes[lots["raw_wide"]]["inputs"] == []
 
 
 async def test_links_of_many_lots_cost_one_request_per_direction(

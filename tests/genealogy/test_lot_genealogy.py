@@ -1,4 +1,5 @@
-"""``lotGenealogy`` through GraphQL against the reference plant, checked against a plain BFS over its raw edge table."""
+"""``lotGenealogy`` through GraphQL against the reference plant, checked against a plain BFS over its raw edge table;
+the traces and the merge and split shapes also over a live Tryton, checked against its productions."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import Gateway, Plant
-from tests.genealogy.conftest import GatewayWith
+from tests.genealogy.conftest import GatewayWith, Upstream
 from tests.genealogy.reference import Closure, Genealogy
 
 TRACE = """query($lot: ID!, $direction: TraceDirection!, $depth: Int) {
@@ -77,14 +78,20 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("which", "direction"), CASES)
-@pytest.mark.parametrize("depth", [0, 1, 3, 10])
+TRACES = [("contract", which, direction, depth) for depth in (0, 1, 3, 10) for which, direction in CASES]
+TRACES += [("tryton", which, direction, 10) for which, direction in CASES]  # Tryton's three levels, whole
+TRACES += [("tryton", "merge", "BOTH", 1), ("tryton", "raw_wide", "FORWARD", 0)]  # and cut short
+"""Every case over the reference plant; over Tryton (a gateway of its own costs a login per system) each case whole,
+and two cut short."""
+
+
+@pytest.mark.parametrize(("upstream", "which", "direction", "depth"), TRACES, indirect=["upstream"])
 async def test_traces_match_a_plain_bfs_over_the_raw_edge_table(
-    gateway: Gateway, manifest: dict[str, Any], genealogy: Genealogy, which: str, direction: str, depth: int
+    upstream: Upstream, which: str, direction: str, depth: int
 ) -> None:
-    lot = manifest["lots"][which]
-    result = await trace(gateway, lot, direction, depth)
-    check_against(genealogy, result, lot, direction, depth)
+    lot = upstream.lots[which]
+    result = await trace(upstream.gateway, lot, direction, depth)
+    check_against(upstream.genealogy, result, lot, direction, depth)
 
 
 async def test_the_demo_lots_trace_to_the_end(gateway: Gateway, manifest: dict[str, Any], genealogy: Genealogy) -> None:
@@ -97,11 +104,11 @@ async def test_the_demo_lots_trace_to_the_end(gateway: Gateway, manifest: dict[s
     assert forward["summary"]["depth"] == manifest["lots"]["raw_wide_depth"]
 
 
-async def test_merges_and_splits_show_in_the_graph(gateway: Gateway, manifest: dict[str, Any]) -> None:
-    merge = await trace(gateway, manifest["lots"]["merge"], "BACKWARD", 1)
-    assert len([e for e in merge["edges"] if e["to"] == manifest["lots"]["merge"]]) >= 3
-    split = await trace(gateway, manifest["lots"]["split"], "FORWARD", 1)
-    assert len([e for e in split["edges"] if e["from"] == manifest["lots"]["split"]]) >= 3
+async def test_merges_and_splits_show_in_the_graph(upstream: Upstream) -> None:
+    merge = await trace(upstream.gateway, upstream.lots["merge"], "BACKWARD", 1)
+    assert len([e for e in merge["edges"] if e["to"] == upstream.lots["merge"]]) >= 3
+    split = await trace(upstream.gateway, upstream.lots["split"], "FORWARD", 1)
+    assert len([e for e in split["edges"] if e["from"] == upstream.lots["split"]]) >= 3
 
 
 async def test_a_cycle_in_the_source_data_is_walked_once_and_reported(

@@ -1,15 +1,14 @@
-"""``recallImpact`` against the reference plant, checked against its raw ERP, QMS, MES and WMS tables."""
+"""``recallImpact`` against the reference plant, checked against its raw ERP, QMS, MES and WMS tables; the whole
+answer also over a live Tryton, checked against what Tryton and the contract QMS beside it hold."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.conftest import Gateway, Plant
-from tests.genealogy import reference
-from tests.genealogy.reference import Genealogy
+from tests.genealogy.conftest import Upstream
 
 RECALL = """query($lot: ID!, $depth: Int) { recallImpact(lotId: $lot, maxDepth: $depth) {
     root { id } maxDepth complete truncated truncation { reason } cycles { lotIds }
@@ -32,14 +31,17 @@ async def recall(gateway: Gateway, lot: str, depth: int | None = 20) -> dict[str
     return result
 
 
-@pytest.mark.parametrize("which", ["raw_wide", "multi_customer", "split", "merge"])
-@pytest.mark.parametrize("depth", [1, 20])
-async def test_recall_impact_matches_the_raw_tables(
-    gateway: Gateway, manifest: dict[str, Any], genealogy: Genealogy, plant_dir: Path, which: str, depth: int
-) -> None:
-    lot = manifest["lots"][which]
-    result = await recall(gateway, lot, depth)
-    closure = genealogy.closure(lot, forward=True, max_depth=depth)
+RECALLS = [
+    ("contract", which, depth) for depth in (1, 20) for which in ("raw_wide", "multi_customer", "split", "merge")
+]
+RECALLS += [("tryton", "raw_wide", 20), ("tryton", "split", 1)]
+
+
+@pytest.mark.parametrize(("upstream", "which", "depth"), RECALLS, indirect=["upstream"])
+async def test_recall_impact_matches_the_raw_tables(upstream: Upstream, which: str, depth: int) -> None:
+    lot = upstream.lots[which]
+    result = await recall(upstream.gateway, lot, depth)
+    closure = upstream.genealogy.closure(lot, forward=True, max_depth=depth)
     affected = {a["lot"]["id"]: a for a in result["affectedLots"]}
     assert {i: a["depth"] for i, a in affected.items()} == closure.depth
     assert result["affectedLots"][0]["lot"]["id"] == lot
@@ -47,13 +49,13 @@ async def test_recall_impact_matches_the_raw_tables(
     assert result["complete"] is not closure.truncated
     assert result["sourceErrors"] == []
 
-    dispositions = reference.dispositions(plant_dir)
+    records = await upstream.records()
+    dispositions, stock = records.dispositions, records.stock
     assert {i: a["disposition"] for i, a in affected.items()} == {i: dispositions.get(i) for i in closure.depth}
-    stock = reference.stock(plant_dir)
     for lot_id, a in affected.items():
         assert {(s["location"], s["status"], s["quantity"]) for s in a["stock"]} == stock.get(lot_id, set())
 
-    shipments = reference.shipments_of(plant_dir, set(closure.depth))
+    shipments = records.shipments_of(set(closure.depth))
     shipped = {s for s, (status, _, _) in shipments.items() if status == "SHIPPED"}
     pending = {s for s, (status, _, _) in shipments.items() if status in ("PLANNED", "IN_PROGRESS")}
     assert [h["shipment"]["id"] for h in result["shippedShipments"]] == sorted(shipped)
@@ -67,7 +69,7 @@ async def test_recall_impact_matches_the_raw_tables(
         assert c["customer"]["id"] == c["customerId"]
         assert set(c["shippedShipmentIds"]) == {s for s in shipped if shipments[s][1] == c["customerId"]}
         assert set(c["pendingShipmentIds"]) == {s for s in pending if shipments[s][1] == c["customerId"]}
-    orders = reference.order_status(plant_dir)
+    orders = records.orders
     open_orders = {shipments[s][2] for s in shipped | pending if orders[shipments[s][2]] in ("CREATED", "RELEASED")}
     assert {o["id"] for o in result["openOrders"]} == open_orders
 

@@ -8,6 +8,7 @@ import contextlib
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +26,12 @@ from plant.app import create_plant_app
 from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
 from sources.store import SqliteStore, Store
+from sources.store.postgres import PostgresStore
 from sources.store.redis import RedisStore
+from sources.tryton.client import TrytonRpc
+from tests import postgres
 from tests.conftest import PLANT, TEST_SECRET, Gateway, Plant
+from tests.tryton_server import Tryton, mixed_gateway
 
 REDIS_URL = "redis://127.0.0.1:6379/3"
 """A database of the hold tests' own; every test also uses a key prefix of its own and deletes it."""
@@ -110,6 +115,52 @@ class PlantState:
     async def allocate(self, shipment_id: str, lot_id: str, quantity: float = 1.0) -> httpx.Response:
         body = {"shipment_id": shipment_id, "line_no": 1, "lot_id": lot_id, "quantity": quantity}
         return await self.client.post("/wms/allocations", json=body)
+
+    async def refuses_allocation(self, shipment_id: str, lot_id: str) -> bool:
+        """Whether the WMS refuses to allocate the lot, as it must when its stock is blocked."""
+        refused = await self.allocate(shipment_id, lot_id)
+        if refused.status_code == 409:
+            assert refused.json()["error"]["code"] == "STOCK_NOT_AVAILABLE"
+            return True
+        return False
+
+
+class TrytonState(PlantState):
+    """The mixed deployment's systems of record: holds and dispositions in the contract QMS (as the plant's), stock
+    in Tryton, read over its API: STO is the warehouse's storage zone (UNRESTRICTED), QUA the quarantine (BLOCKED)."""
+
+    PLACES = {"STO": "UNRESTRICTED", "QUA": "BLOCKED"}
+
+    def __init__(self, client: httpx.AsyncClient, rpc: TrytonRpc) -> None:
+        super().__init__(client)
+        self.rpc = rpc
+
+    async def quantities(self, lot_id: str, *, available: bool = False) -> dict[str, float]:
+        found: dict[str, float] = {}
+        for place in await self.rpc.search_read("stock.location", [("code", "in", list(self.PLACES))], ["code"]):
+            context: dict[str, Any] = {"locations": [place["id"]], "with_childs": True}
+            if available:
+                context["stock_assign"] = True
+            (lot,) = await self.rpc.search_read("stock.lot", [("number", "=", lot_id)], ["quantity"], context=context)
+            found[place["code"]] = lot["quantity"]
+        return found
+
+    async def stock_statuses(self, lot_id: str) -> set[str]:
+        return {self.PLACES[code] for code, quantity in (await self.quantities(lot_id)).items() if quantity > 0}
+
+    async def refuses_allocation(self, shipment_id: str, lot_id: str) -> bool:
+        """Tryton reserves only storage stock: nothing of the lot is left there to reserve."""
+        return (await self.quantities(lot_id, available=True))["STO"] == 0
+
+
+@dataclass
+class Upstream:
+    """The hold suite's gateway over one kind of upstream, the systems of record read directly, and the manifest's
+    ``demo`` lot and shipment to hold."""
+
+    gateway: HoldGateway
+    state: PlantState
+    manifest: dict[str, Any]
 
 
 class HoldGateway(Gateway):
@@ -230,6 +281,25 @@ async def gateway(settings: Settings, plant: Starlette) -> AsyncIterator[HoldGat
         yield gateway
 
 
+@pytest.fixture
+def contract_upstream(gateway: HoldGateway, state: PlantState, manifest: dict[str, Any]) -> Upstream:
+    return Upstream(gateway, state, manifest)
+
+
+@pytest.fixture
+async def tryton_upstream(tmp_path: Path, tryton: Tryton) -> AsyncIterator[Upstream]:
+    async with mixed_gateway(tryton, tmp_path, HoldGateway, **FAST_RETRIES) as mixed:
+        yield Upstream(mixed.gateway, TrytonState(mixed.contract, mixed.rpc), tryton.manifest)
+
+
+@pytest.fixture(params=["contract", "tryton"])
+def upstream(request: pytest.FixtureRequest, tryton: Tryton) -> Upstream:
+    """The same tests over the reference plant (a fresh one) and over a live Tryton (ERP, MES and WMS; the QMS on
+    the contract, fresh per test). Tryton is shared by the session: a test over it leaves its stock as it found it."""
+    found: Upstream = request.getfixturevalue(f"{request.param}_upstream")
+    return found
+
+
 @pytest.fixture(scope="session")
 def redis_url() -> str:
     try:
@@ -265,26 +335,37 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite", "redis"])
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A PostgreSQL database of this test's own (dropped after)."""
+    async with postgres.database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "redis", "postgres"])
 async def stores(
     request: pytest.FixtureRequest, tmp_path: Path, redis_url: str, redis_prefix: str
 ) -> AsyncIterator[tuple[Callable[[], Store], Clock]]:
     """A factory of stores over the same data (two replicas, or two connections), and their clock."""
     clock = Clock()
-    opened: list[SqliteStore | RedisStore] = []
+    opened: list[SqliteStore | RedisStore | PostgresStore] = []
+    async with contextlib.AsyncExitStack() as stack:
+        database = await stack.enter_async_context(postgres.database()) if request.param == "postgres" else ""
 
-    def make() -> Store:
-        store: SqliteStore | RedisStore
-        if request.param == "sqlite":
-            store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
-        else:
-            store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
-        opened.append(store)
-        return store
+        def make() -> Store:
+            store: SqliteStore | RedisStore | PostgresStore
+            if request.param == "sqlite":
+                store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600, clock=clock)
+            elif request.param == "redis":
+                store = RedisStore(redis_url, ttl_seconds=3600, prefix=redis_prefix, clock=clock)
+            else:
+                store = PostgresStore(database, ttl_seconds=3600, pool_size=4, clock=clock)
+            opened.append(store)
+            return store
 
-    yield make, clock
-    for store in opened:
-        await store.aclose()
+        yield make, clock
+        for store in opened:
+            await store.aclose()
 
 
 async def open_store(make: Callable[[], Store]) -> Store:

@@ -1,10 +1,11 @@
-"""placeHold and releaseHold on the happy paths: the QMS holds, the WMS blocks, readiness flips, events tell."""
+"""placeHold and releaseHold on the happy paths: the QMS holds, the WMS blocks, readiness flips, events tell. The first
+two also over a live Tryton (its stock moved into quarantine and back), with the QMS on the contract."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.holds.conftest import HoldGateway, PlantState, all_events, new_key
+from tests.holds.conftest import HoldGateway, PlantState, Upstream, all_events, new_key
 
 READINESS = """query($id: ID!) { shipmentReadiness(shipmentId: $id) { status blockers { code source lotId } } }"""
 
@@ -15,9 +16,8 @@ async def _readiness(gateway: HoldGateway, shipment_id: str) -> tuple[str, set[t
     return answer["status"], {(b["code"], b["lotId"]) for b in answer["blockers"]}
 
 
-async def test_a_hold_blocks_the_lot_everywhere_at_once(
-    gateway: HoldGateway, state: PlantState, manifest: dict[str, Any]
-) -> None:
+async def test_a_hold_blocks_the_lot_everywhere_at_once(upstream: Upstream) -> None:
+    gateway, state, manifest = upstream.gateway, upstream.state, upstream.manifest
     lot, shipment = manifest["demo"]["hold_lot"], manifest["demo"]["hold_shipment"]
     assert await _readiness(gateway, shipment) == ("READY", set())
     assert await state.stock_statuses(lot) == {"UNRESTRICTED"}
@@ -57,9 +57,7 @@ async def test_a_hold_blocks_the_lot_everywhere_at_once(
     assert recorded["correlation_id"] == payload["correlationId"]
     assert await state.disposition(lot) == "ON_HOLD"
     assert await state.stock_statuses(lot) == {"BLOCKED"}
-    refused = await state.allocate(shipment, lot)
-    assert refused.status_code == 409
-    assert refused.json()["error"]["code"] == "STOCK_NOT_AVAILABLE"
+    assert await state.refuses_allocation(shipment, lot)
 
     # Readiness flips at once.
     status, blockers = await _readiness(gateway, shipment)
@@ -99,9 +97,8 @@ async def test_a_hold_blocks_the_lot_everywhere_at_once(
     assert events[3].payload["status"] == "UNRESTRICTED"
 
 
-async def test_a_lot_with_another_active_hold_stays_blocked_on_release(
-    gateway: HoldGateway, state: PlantState, manifest: dict[str, Any]
-) -> None:
+async def test_a_lot_with_another_active_hold_stays_blocked_on_release(upstream: Upstream) -> None:
+    gateway, state, manifest = upstream.gateway, upstream.state, upstream.manifest
     lot = manifest["demo"]["hold_lot"]
     first = await gateway.place(lotIds=[lot], reasonCode="OUT_OF_SPEC", idempotencyKey=new_key())
     second = await gateway.place(lotIds=[lot], reasonCode="CUSTOMER_COMPLAINT", idempotencyKey=new_key())

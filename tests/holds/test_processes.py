@@ -1,5 +1,5 @@
-"""Holds across real processes: gateway replicas sharing Redis against one real plant, and a gateway killed while
-an action is pending."""
+"""Holds across real processes: gateway replicas sharing Redis or PostgreSQL against one real plant, and a gateway
+killed while an action is pending."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ SHORT_LEASE = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "3"}
 """The retry worker of the killed gateway may die holding the action's lease: another takes it over after this."""
 
 
+async def replicas_on(plant_url: str, tmp_path: Path, count: int, **env: str) -> list[Launched]:
+    """``count`` gateway replicas on the plant with the same settings, started together."""
+    starts = (launch.started(gateway_process, plant_url, tmp_path / f"gateway-{n}", **env) for n in range(count))
+    return list(await asyncio.gather(*starts))
+
+
 async def _place(client: httpx.AsyncClient, url: str, variables: dict[str, Any]) -> dict[str, Any]:
     response = await client.post(f"{url}/graphql", json={"query": PLACE, "variables": variables})
     assert response.status_code == 200, response.text
@@ -28,22 +34,25 @@ async def _place(client: httpx.AsyncClient, url: str, variables: dict[str, Any])
     return payload
 
 
-@pytest.mark.parametrize("replicas", [1, 2])
-async def test_a_duplicate_storm_across_replicas_sharing_redis_creates_one_hold(
+@pytest.mark.parametrize(("store", "replicas"), [("redis", 1), ("redis", 2), ("postgres", 3)])
+async def test_a_duplicate_storm_across_replicas_sharing_the_store_creates_one_hold(
     tmp_path: Path,
     plant_data: tuple[Path, dict[str, Any]],
     redis_url: str,
     redis_prefix: str,
+    postgres_url: str,
+    store: str,
     replicas: int,
 ) -> None:
     data_dir, manifest = plant_data
     lot = manifest["demo"]["hold_lot"]
     shared = {"LOTGRAPH_STORE": "redis", "LOTGRAPH_REDIS_URL": redis_url, "LOTGRAPH_REDIS_PREFIX": redis_prefix}
+    if store == "postgres":
+        shared = {"LOTGRAPH_STORE": "postgres", "LOTGRAPH_POSTGRES_URL": postgres_url}
     async with launch.running(launch.plant, data_dir) as plant:
         gateways: list[Launched] = []
         try:
-            for n in range(replicas):
-                gateways.append(await launch.started(gateway_process, plant.url, tmp_path / f"gateway-{n}", **shared))
+            gateways += await replicas_on(plant.url, tmp_path, replicas, **shared)
             async with httpx.AsyncClient(timeout=30) as client:
                 await client.post(f"{plant.url}/qms/admin/stats/reset")
                 request = {"input": {"lotIds": [lot], "reasonCode": "RECALL", "idempotencyKey": new_key()}}

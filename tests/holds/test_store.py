@@ -1,11 +1,10 @@
-"""The durable store, SQLite and Redis alike: claims of idempotency keys and leases of pending actions."""
+"""The durable store, SQLite, Redis and PostgreSQL alike: claims of idempotency keys and leases of pending actions."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,7 @@ from resolvers.holds.model import (
     new_action,
     retried,
 )
-from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, SqliteStore, Store, StoreUnavailable
+from sources.store import ActionQuery, ActionRow, ClaimState, HistoryRow, SagaRow, Store
 from tests.holds.conftest import Clock, open_store
 
 
@@ -117,6 +116,20 @@ async def test_pending_actions_are_leased_to_one_worker_at_a_time(stores: tuple[
         (first.id, ActionStatus.DONE, 2)
     ]
     assert await listed(worker_a, {ActionStatus.PENDING, ActionStatus.FAILED}, 10) == []
+
+
+async def test_workers_polling_together_get_every_due_action_once(stores: tuple[Callable[[], Store], Clock]) -> None:
+    make, clock = stores
+    workers = [await open_store(make) for _ in range(3)]
+    actions = [_action(f"L{n}", clock.now + n) for n in range(60)]
+    await workers[0].put_actions(rows(*actions), lease_seconds=0)
+    clock.now += 100
+    rounds = [
+        await asyncio.gather(*(w.lease_due(limit=7, lease_seconds=60) for w in workers for _ in range(2)))
+        for _ in range(6)
+    ]
+    handed = [row.id for leased in rounds for found in leased for row in found]
+    assert sorted(handed) == sorted(a.id for a in actions)  # each once: none twice, none left out
 
 
 async def test_actions_are_listed_newest_first_and_by_status(stores: tuple[Callable[[], Store], Clock]) -> None:
@@ -231,22 +244,3 @@ async def test_an_attempt_does_not_overwrite_what_a_person_changed_meanwhile(
     assert action_of_row(kept).status is ActionStatus.CLOSED
     again = retried(action, now=later, extra_attempts=1)
     assert await worker.save_actions(rows(again), expected={action.id: kept.updated_at}) == [action.id]
-
-
-async def test_sqlite_calls_in_quick_succession_never_fail(tmp_path: Path) -> None:
-    """Each call's cursor is finished on the store's own thread: one dropped on the event loop's thread reset its
-    statement while the next call ran it again, and SQLite failed that call (placeHold answered 'the durable store
-    is unavailable')."""
-    store = SqliteStore(tmp_path / "store.db", ttl_seconds=3600)
-    await store.open()
-    try:
-        failures = 0
-        for n in range(100):
-            actions = rows(*(_action(f"LOT-{n}-{i}", 1_900_000_000.0 + i) for i in range(30)))
-            await store.put_actions(actions, lease_seconds=0)
-            removed = await asyncio.gather(*(store.remove_actions([a.id]) for a in actions), return_exceptions=True)
-            failures += sum(isinstance(result, StoreUnavailable) for result in removed)
-        assert failures == 0
-        assert await store.count_actions(ActionQuery()) == 0
-    finally:
-        await store.aclose()

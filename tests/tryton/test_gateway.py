@@ -118,3 +118,25 @@ async def test_recall_impact_over_tryton_follows_its_trace_to_shipments(
     assert expected  # the raw lot reaches shipments of the data set
     assert shipped | pending == expected
     assert recall["totals"]["lots"] == len(reached)
+
+
+CUSTODY = """query($lot: ID!) { lot(id: $lot) {
+    custody { eventId bizStep fromLocation toParty toLocation quantity uom referenceType reference container }
+    containment { packedIn { parentId } } } }"""
+
+
+async def test_custody_over_tryton_is_its_customer_shipments_and_it_keeps_no_containers(
+    gateway: Gateway, manifest: dict[str, Any]
+) -> None:
+    shipment = manifest["shipments"]["done"][0]
+    lot = manifest["shipment_lots"][shipment]
+    body = await gateway.query(CUSTODY, {"lot": lot})
+    (moved,) = body["data"]["lot"]["custody"]
+    assert moved["eventId"].startswith("tryton:stock.move,")
+    assert (moved["bizStep"], moved["referenceType"], moved["reference"]) == ("shipping", "desadv", shipment)
+    assert (moved["fromLocation"], moved["toLocation"], moved["container"]) == ("WH", "CUS", None)
+    assert moved["toParty"].startswith("C-")
+    assert (moved["quantity"], moved["uom"]) == (2.0, "kg")  # the data set sells 2 kg a line
+    assert body["data"]["lot"]["containment"] is None
+    (error,) = body["errors"]
+    assert (error["path"], error["extensions"]["code"]) == (["lot", "containment"], "NOT_SUPPORTED_BY_SOURCE")
