@@ -123,6 +123,7 @@ class RedisBus:
         except BusUnavailable:
             await self._redis.aclose()
             raise
+        self._closing = False
         self._reader = asyncio.create_task(self._read_forever(), name="lotgraph-bus-reader")
 
     async def aclose(self) -> None:
