@@ -133,7 +133,11 @@ def _add_demo(demo: argparse.ArgumentParser) -> None:
     demo.add_argument("--lots", type=_lots, default=2000, help="lots in the generated plant")
     demo.add_argument("--activity", action="store_true", help="simulate plant activity so the dashboard moves")
     demo.add_argument("--activity-rate", type=float, default=0.5, help="activity steps per second (at most 20)")
-    demo.add_argument("--tryton", action="store_true", help="serve all four systems from a real Tryton instead")
+    demo.add_argument(
+        "--tryton",
+        action="store_true",
+        help="serve all four systems from a real Tryton instead (with --sites 2: site b's ERP, MES, WMS)",
+    )
     demo.add_argument("--tryton-port", type=int, default=8200, help="port of Tryton (with --tryton)")
     demo.add_argument("--tryton-lots", type=int, default=300, help="lots of Tryton's data set (with --tryton)")
     demo.add_argument(
@@ -195,9 +199,13 @@ def _demo(args: argparse.Namespace) -> int:
     if args.sites > 1:
         from api.demo_sites import run_demo as run_sites
 
-        if args.tryton or args.activity:
-            print("lotgraph: --sites runs the reference plants only (no --tryton, no --activity)", file=sys.stderr)
+        if args.activity or (args.tryton and args.sites != 2):
+            print("lotgraph: --sites runs no --activity, and --tryton only with --sites 2", file=sys.stderr)
             return 2
+        if args.tryton:
+            from api.demo_sites_tryton import run_demo as run_sites_tryton
+
+            return run_sites_tryton(args, lambda overrides, env: _demo_settings(args, overrides, env), _banner)
 
         return run_sites(args, lambda overrides, env: _demo_settings(args, overrides, env), _banner)
     if args.tryton:

@@ -8,8 +8,9 @@ Side by side in one run, against the reference plant in its own process:
 
 1. With ``latency_ms`` added on every plant system (default 50 ms): the latency of ``shipmentReadiness`` for one
    shipment and of ``shipmentsReadiness`` for 200, each beside its **reference**, the same upstream calls made
-   directly in the same two parallel steps the gateway makes (ERP shipments with WMS progress; then ERP orders,
-   products, customers with the QMS lots, holds, deviations). Overhead = gateway - reference (median, p99).
+   directly in the same two steps the gateway makes (ERP shipments expanded with their orders, customers and
+   products, beside WMS progress; then the QMS quality status of their lots). Overhead = gateway - reference
+   (median, p99).
 2. With 0 ms added: requests/s of the single-shipment readiness query (wrk, 20 connections) beside a plain
    Starlette endpoint answering the same JSON precomputed (the ceiling of this stack here), their ratio, and the
    gateway's own CPU time per request from /proc (the plant's share excluded).
@@ -78,28 +79,18 @@ async def _gateway_call(session: aiohttp.ClientSession, url: str, query: str, va
 
 
 async def _reference_call(session: aiohttp.ClientSession, plant: str, ids: list[str]) -> None:
-    """The gateway's critical path, made directly: two parallel steps of the same upstream requests."""
+    """The gateway's critical path, made directly: the same upstream requests in the same two steps."""
 
     async def get(path: str) -> Any:
         async with session.get(f"{plant}{path}") as response:
             return await response.json()
 
-    shipments, _ = await asyncio.gather(
-        get(f"/erp/shipments?ids={','.join(ids)}"), get(f"/wms/shipments?ids={','.join(ids)}")
+    expanded, _ = await asyncio.gather(
+        get(f"/erp/shipments/expanded?ids={','.join(ids)}"), get(f"/wms/shipments?ids={','.join(ids)}")
     )
-    items = shipments["items"]
+    items = [x["shipment"] for x in expanded["items"]]
     lots = ",".join(dict.fromkeys(a["lot_id"] for s in items for line in s["lines"] for a in line["lots"]))
-    orders = ",".join({s["order_id"] for s in items})
-    products = ",".join({line["product_id"] for s in items for line in s["lines"]})
-    customers = ",".join({s["customer_id"] for s in items})
-    await asyncio.gather(
-        get(f"/erp/orders?ids={orders}"),
-        get(f"/erp/products?ids={products}"),
-        get(f"/erp/customers?ids={customers}"),
-        get(f"/qms/lots?ids={lots}"),
-        get(f"/qms/holds?lot_ids={lots}&status=ACTIVE"),
-        get(f"/qms/deviations?lot_ids={lots}&status=OPEN"),
-    )
+    await get(f"/qms/quality-status?lot_ids={lots}")
 
 
 async def _latency(

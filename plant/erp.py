@@ -155,6 +155,26 @@ class Erp:
             rows = []
         return ok({"items": [shipment(row) for row in rows], "missing": []})
 
+    async def list_expanded_shipments(self, request: Request) -> Response:
+        """Shipments by id, each with its order, customer and the products of its lines: one call for what a
+        readiness decision needs from the ERP."""
+        _, ids = one_id_list(request, ["ids"])
+        shipments = self.shipments.by_ids(ids)
+        orders = {o["id"]: o for o in self.orders.by_ids(list({s["order_id"] for s in shipments}))}
+        customers = {c["id"]: c for c in self.customers.by_ids(list({s["customer_id"] for s in shipments}))}
+        wanted = list({line["product_id"] for s in shipments for line in s["lines"]})
+        products = {p["id"]: p for p in self.products.by_ids(wanted)}
+        items = [
+            {
+                "shipment": s,
+                "order": orders.get(s["order_id"]),
+                "customer": customers.get(s["customer_id"]),
+                "products": [products[p] for p in dict.fromkeys(x["product_id"] for x in s["lines"]) if p in products],
+            }
+            for s in shipments
+        ]
+        return ok({"items": items, "missing": batch(shipments, ids)["missing"]})
+
     async def get_shipment(self, request: Request) -> Response:
         return ok(self.shipments.one(request.path_params["id"]))
 
@@ -254,6 +274,7 @@ class Erp:
             Route("/orders/{id}/blocks", self.set_order_blocks, methods=["POST"]),
             Route("/shipments", self.list_shipments, methods=["GET"]),
             Route("/shipments/search", self.search_shipments, methods=["POST"]),
+            Route("/shipments/expanded", self.list_expanded_shipments, methods=["GET"]),
             Route("/shipments/{id}", self.get_shipment, methods=["GET"]),
             Route("/shipments/{id}/status", self.set_shipment_status, methods=["POST"]),
         ]

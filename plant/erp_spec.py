@@ -52,6 +52,15 @@ SCHEMAS = {
             "lines": array(ref("ShipmentLine")),
         }
     ),
+    "ExpandedShipment": obj(
+        {
+            "shipment": ref("Shipment"),
+            "order": nullable(ref("SalesOrder")),
+            "customer": nullable(ref("Customer")),
+            "products": array(ref("Product")),
+        },
+        description="a shipment with its order, its customer and the products of its lines (null: not in the ERP)",
+    ),
 }
 
 
@@ -79,6 +88,12 @@ def build() -> dict[str, Any]:
             ("lot_ids", "every shipment with a line carrying one of these lots (missing is then empty)"),
         ],
         "shipments by id, by order or by lot",
+    )
+    spec.batch_read(
+        "/shipments/expanded",
+        "ExpandedShipment",
+        [("ids", "shipment ids")],
+        "shipments by id with their orders, customers and products, in one call",
     )
     spec.single_read("/shipments/{id}", "Shipment", "one shipment")
     spec.search(

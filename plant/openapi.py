@@ -92,7 +92,15 @@ class Spec:
             ] + operation.get("parameters", [])
         self.paths.setdefault(path, {})[method] = operation
 
-    def batch_read(self, path: str, record: str, id_params: Sequence[tuple[str, str]], summary: str) -> None:
+    def batch_read(
+        self,
+        path: str,
+        record: str,
+        id_params: Sequence[tuple[str, str]],
+        summary: str,
+        *,
+        operation_id: str | None = None,
+    ) -> None:
         self.schemas.setdefault(f"{record}Batch", _batch(record))
         self._add(
             path,
@@ -100,7 +108,7 @@ class Spec:
             {
                 "summary": summary,
                 "description": "Give exactly one of the id-list parameters (comma-separated, at most 500).",
-                "operationId": f"list{record}s",
+                "operationId": operation_id or f"list{record}s",
                 "parameters": [
                     {"name": name, "in": "query", "required": False, "schema": STRING, "description": text}
                     for name, text in id_params

@@ -132,6 +132,30 @@ class Qms:
     async def list_deviations(self, request: Request) -> Response:
         return ok(self._by_id_or_lot(request, "deviations", DEVIATION_STATUSES, deviation))
 
+    async def quality_status(self, request: Request) -> Response:
+        """Per lot: its quality record, active holds and open deviations (one call for what a readiness decision
+        needs from the QMS). A lot the QMS does not know is in ``missing``."""
+        _, ids = one_id_list(request, ["lot_ids"])
+        lots = self.lots.by_ids(ids)
+        holds: dict[str, list[Record]] = {lot["lot_id"]: [] for lot in lots}
+        deviations: dict[str, list[Record]] = {lot["lot_id"]: [] for lot in lots}
+        if lots:
+            found, marks = list(holds), placeholders(list(holds))
+            for row in self.db.query(f"SELECT * FROM holds WHERE lot_id IN ({marks}) AND status = 'ACTIVE'", found):
+                holds[row["lot_id"]].append(hold(row))
+            for row in self.db.query(f"SELECT * FROM deviations WHERE lot_id IN ({marks}) AND status = 'OPEN'", found):
+                deviations[row["lot_id"]].append(deviation(row))
+        items = [
+            {
+                "lot_id": lot["lot_id"],
+                "quality": lot,
+                "active_holds": sorted(holds[lot["lot_id"]], key=lambda h: h["id"]),
+                "open_deviations": sorted(deviations[lot["lot_id"]], key=lambda d: d["id"]),
+            }
+            for lot in lots
+        ]
+        return ok(batch(items, ids, "lot_id"))
+
     async def get_deviation(self, request: Request) -> Response:
         return ok(self.deviations.one(request.path_params["id"]))
 
@@ -284,6 +308,7 @@ class Qms:
             Route("/deviations", self.post_deviation, methods=["POST"]),
             Route("/deviations/{id}", self.get_deviation, methods=["GET"]),
             Route("/deviations/{id}/close", self.post_deviation_close, methods=["POST"]),
+            Route("/quality-status", self.quality_status, methods=["GET"]),
         ]
 
 

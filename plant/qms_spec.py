@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from plant.openapi import DATE, DATETIME, STRING, Spec, enum, filters, nullable, obj, ref
+from plant.openapi import DATE, DATETIME, STRING, Spec, array, enum, filters, nullable, obj, ref
 
 DISPOSITION = enum("PENDING", "RELEASED", "ON_HOLD", "REJECTED", "RECALLED", "EXPIRED")
 HOLD_STATUS = enum("ACTIVE", "RELEASED", "CANCELLED")
@@ -48,6 +48,15 @@ SCHEMAS = {
             "opened_at": DATETIME,
             "closed_at": nullable(DATETIME),
         }
+    ),
+    "LotQualityStatus": obj(
+        {
+            "lot_id": STRING,
+            "quality": ref("QualityLot"),
+            "active_holds": array(ref("Hold")),
+            "open_deviations": array(ref("Deviation")),
+        },
+        description="a lot's quality record with its active holds and open deviations",
     ),
 }
 
@@ -118,6 +127,13 @@ def build() -> dict[str, Any]:
         {"name": "status", "in": "query", "required": False, "schema": DEVIATION_STATUS}
     )
     spec.single_read("/deviations/{id}", "Deviation", "one deviation")
+    spec.batch_read(
+        "/quality-status",
+        "LotQualityStatus",
+        [("lot_ids", "lot ids (a lot the QMS does not know is in missing)")],
+        "per lot: quality record, active holds and open deviations, in one call",
+        operation_id="listQualityStatus",
+    )
     spec.command(
         "/deviations",
         "openDeviation",

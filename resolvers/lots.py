@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,31 @@ def lot_id_of(name: str) -> str:
         raise InputError(str(exc)) from None
 
 
+async def lot_named(ctx: Context, name: str, lot_id: str | None = None) -> str:
+    """The lot a lot argument names (``lot_id`` when ``lot_id_of`` read it already). With several sites, a GS1 name
+    (an EPC class or a Digital Link: a GTIN and a lot number) names the lot of that number at the site whose lot
+    has that GTIN: one batched MES lot read per site; the own site's lot number when no site's has it, and an
+    ``AMBIGUOUS_ID`` input error when several sites' have it (docs/sites.md)."""
+    lot_id = lot_id_of(name) if lot_id is None else lot_id
+    ids = ctx.sources.ids
+    try:
+        found = gs1.gs1_lot(name.strip()) if len(ids.names) > 1 else None
+    except gs1.IdentifierError:  # a malformed name the caller let through (a command reports the lot unknown)
+        return lot_id
+    if found is None:
+        return lot_id
+    candidates = [ids.qualify(site, found.lot) for site in ids.names]
+    records = await ctx.loaders.lots.load_many(candidates)
+    claiming = [c for c, r in zip(candidates, records, strict=True) if r and (r.gtin or "").zfill(14) == found.gtin]
+    if len(claiming) > 1:
+        sites = ", ".join(ids.site_of(c) for c in claiming)
+        raise InputError(
+            f"{name.strip()[:200]!r} names a lot at several sites ({sites}): name it by site and id",
+            code="AMBIGUOUS_ID",
+        )
+    return claiming[0] if claiming else lot_id
+
+
 def epc_class(lot_id: str, gtin: str | None, company_prefix_length: int) -> str | None:
     """The lot's EPC class: its LGTIN URN when its GTIN is known, its id when that is a URI already, else None."""
     if gtin is None and ":" not in lot_id:
@@ -69,7 +95,7 @@ async def lot_refs(ctx: Context, ids: Sequence[str]) -> list[LotRef]:
 
 
 async def lot(ctx: Context, lot_id: str) -> LotRef | None:
-    lot_id = lot_id_of(lot_id)
+    lot_id = await lot_named(ctx, lot_id)
     record = await ctx.loaders.lots.load(lot_id)
     return None if record is None else LotRef(lot_id, record)
 
@@ -79,7 +105,7 @@ async def lots(
 ) -> Slice[LotRef]:
     ids_or_filter(ids, where is not None)
     if ids is not None:
-        ids = [lot_id_of(i) for i in ids]
+        ids = list(await asyncio.gather(*(lot_named(ctx, i) for i in ids)))
 
         async def load_many(wanted: list[str]) -> list[LotRef | None]:
             records = await ctx.loaders.lots.load_many(wanted)

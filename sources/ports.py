@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Protocol
 
 from sources.bus.envelope import Event
+from sources.combined import ExpandedShipment, LotQuality
 from sources.custody import Custody
 from sources.records import (
     Customer,
@@ -67,6 +68,11 @@ class ErpPort(Upstream, Protocol):
 
     async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]: ...
 
+    async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
+        """Shipments with their order, customer and products, fresh (never from a cache), in one call where the
+        system can answer it (``sources.combined.expanded_by_reads`` where it cannot)."""
+        ...
+
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]: ...
 
     async def shipments_by_lot(self, lot_ids: Iterable[str]) -> list[Shipment]: ...
@@ -114,6 +120,11 @@ class QmsPort(Upstream, Protocol):
     async def deviations_by_lot(
         self, lot_ids: Iterable[str], status: DeviationStatus | None = None
     ) -> dict[str, list[Deviation]]: ...
+
+    async def quality_status(self, lot_ids: Iterable[str]) -> dict[str, LotQuality]:
+        """Per lot: its quality record, active holds and open deviations, in one call where the system can answer
+        it (``sources.combined.quality_by_reads`` where it cannot). A lot the QMS does not know is absent."""
+        ...
 
 
 class MesPort(Upstream, Protocol):

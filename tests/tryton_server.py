@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import socket
-import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,7 @@ from starlette.routing import Mount
 from api.app import Lotgraph, create_app
 from api.settings import Settings, load_settings
 from plant.qms import create_app as create_qms_app
-from plant.tables import QMS
+from plant.tryton.beside import contract_qms
 from plant.tryton.prepare import prepare
 from plant.tryton.proxy import CountingProxy
 from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
@@ -158,19 +157,6 @@ def admin_rpc(tryton: Tryton, name: str = "tests") -> TrytonRpc:
     """A Tryton client of the tests' own, to check what Tryton holds without going through lotgraph."""
     client = SourceClient(name, tryton.proxy.url, timeout=30)
     return TrytonRpc(client, TrytonLogin(tryton.server.database, "admin", ADMIN_PASSWORD))
-
-
-def contract_qms(directory: Path, lots: dict[str, str]) -> Path:
-    """The reference plant's QMS (``plant/qms.py``) over a database that knows the Tryton data set's lots (number
-    to product code), every one RELEASED with a certificate and a far expiry, as a QMS beside Tryton would."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "qms.db"
-    stamp = "2026-01-01T00:00:00+00:00"
-    rows = [(lot, product, "RELEASED", stamp, "2099-12-31", f"COA-{lot}", stamp, None) for lot, product in lots.items()]
-    with contextlib.closing(sqlite3.connect(path)) as db, db:
-        db.executescript(QMS)
-        db.executemany("INSERT INTO quality_lots VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    return path
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """``python -m plant.tryton``: prepare a Tryton server with the data set, load the data set, or serve it.
 
 python -m plant.tryton prepare --home DIR [--seed 7] [--lots 60] [--db-uri URI]   # database + data, manifest
-python -m plant.tryton load --config FILE --database NAME --manifest FILE [--seed] [--lots]
+python -m plant.tryton load --config FILE --database NAME --manifest FILE [--seed] [--lots] [--receive JSON]
 python -m plant.tryton serve --home DIR [--port 8200] [--db-uri URI]
 """
 
@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     load.add_argument("--manifest", type=Path, required=True)
     load.add_argument("--seed", type=int, default=7)
     load.add_argument("--lots", type=int, default=60)
+    load.add_argument("--receive", help='lots another site shipped: {"supplier": code, "lots": [numbers]}')
     serve = commands.add_parser("serve")
     serve.add_argument("--home", type=Path, required=True)
     serve.add_argument("--port", type=int, default=8200)
@@ -43,6 +44,10 @@ def main(argv: list[str] | None = None) -> int:
         from plant.tryton.dataset import load as load_data
 
         manifest = load_data(args.config, args.database, seed=args.seed, lots=args.lots)
+        if args.receive:
+            from plant.tryton.receipts import Receipt, receive
+
+            manifest |= receive(Receipt.loads(args.receive))
         args.manifest.write_text(json.dumps(manifest, indent=2))
         return 0
     process = server_for(args.home, args.db_uri, port=args.port).start()

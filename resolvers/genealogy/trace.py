@@ -21,7 +21,7 @@ from resolvers.errors import InputError
 from resolvers.genealogy.model import Limits, Trace, TraceDirection
 from resolvers.genealogy.walk import walk
 from resolvers.loaders import Loader
-from resolvers.lots import LotRef, lot_id_of, lot_refs
+from resolvers.lots import LotRef, lot_id_of, lot_named, lot_refs
 from sources.errors import SourceError
 from sources.records import GenealogyEdge, Lot
 
@@ -93,7 +93,7 @@ async def walk_from(
 
     The root's master is read with the first level. An unknown root is a ``LOT_NOT_FOUND`` input error; a source
     error of the walk propagates (nothing is guessed). ``collect`` read along, level by level."""
-    lot_id = check_lot_id(lot_id)
+    lot_id = await lot_named(ctx, lot_id.strip(), check_lot_id(lot_id))
     limits = limits_for(ctx.config, max_depth)
     masters: Collect[Lot] = Collect(ctx.sources.mes.lots)
     kinds = [masters, *collect]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from resolvers.context import Context
+from resolvers.errors import InputError
 from resolvers.holds.idempotency import check_key
 from resolvers.holds.outcomes import HoldErrorCode, HoldProblem, HoldReason, Propagation
+from resolvers.lots import lot_named
 from resolvers.paging import MAX_IDS
 from sources import gs1
+from sources.errors import SourceError
 
 MAX_COMMENT = 2000
 MAX_ID = 200
@@ -54,6 +59,20 @@ def check_place(request: PlaceHoldRequest) -> tuple[list[str], tuple[HoldProblem
     elif any(not lot_id or len(lot_id) > MAX_ID or "," in lot_id for lot_id in lot_ids):
         problems.append(f"lotIds: every lot id must be non-empty, without commas, at most {MAX_ID} characters")
     return lot_ids, _invalid(problems + _common(request.comment, request.idempotency_key))
+
+
+async def at_sites(ctx: Context, request: PlaceHoldRequest, lot_ids: list[str]) -> tuple[list[str], str | None]:
+    """The lots to hold with GS1 names resolved to their sites (``resolvers.lots.lot_named``; nothing to do with one
+    site), or why they cannot be: a name several sites claim, or a site that cannot tell."""
+    if len(ctx.sources.ids.names) < 2:
+        return lot_ids, None
+    try:
+        named = await asyncio.gather(*(lot_named(ctx, name.strip(), gs1.lot_name(name)) for name in request.lot_ids))
+    except InputError as exc:
+        return lot_ids, f"lotIds: {exc.message}"
+    except SourceError as exc:
+        return lot_ids, f"lotIds: the sites could not tell which lot a GS1 name names: {exc.message}"
+    return list(dict.fromkeys(named)), None
 
 
 def check_release(request: ReleaseHoldRequest) -> tuple[str, tuple[HoldProblem, ...]]:

@@ -41,7 +41,7 @@ from resolvers.holds.outcomes import (
 )
 from resolvers.holds.plan import PlacePlan, plan_place
 from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
-from resolvers.holds.requests import PlaceHoldRequest, check_place
+from resolvers.holds.requests import PlaceHoldRequest, at_sites, check_place
 from resolvers.holds.saga import PLACE, Saga, SagaLot, advanced, saga_id, wms_action
 from resolvers.holds.scope import forward_closure
 from resolvers.holds.steps import Attempt, attempt, events_of, expected_of
@@ -57,6 +57,9 @@ __all__ = ["PlaceHoldRequest", "place_hold"]
 async def place_hold(ctx: Context, request: PlaceHoldRequest) -> PlaceHoldOutcome:
     base = PlaceHoldOutcome(requested_by=ctx.user, correlation_id=ctx.correlation_id, requested_at=utc_now())
     lot_ids, problems = check_place(request)
+    if not problems:
+        lot_ids, unresolved = await at_sites(ctx, request, lot_ids)
+        problems = (HoldProblem(HoldErrorCode.INVALID_INPUT, unresolved),) if unresolved else ()
     problems = problems or out_of_scope(ctx, lot_ids, "nothing was held")
     if problems:
         return replace(base, errors=problems)

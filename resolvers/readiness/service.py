@@ -1,17 +1,18 @@
 """Readiness of shipments: fetch fresh records from ERP, QMS and WMS in two parallel steps, then decide.
 
-Step 1 asks the ERP for the shipments and, at the same time, the WMS for their warehouse progress (it needs only
-the shipment ids). Step 2, once the lots are known, asks the ERP for orders, products and customers and the QMS
-for quality records, active holds and open deviations, all at once. The critical path is two upstream round
-trips, and every call carries every shipment of the request (one request per source and entity kind per step,
-chunked at the batch limit). Nothing here is read from a cache: a decision always stands on fresh data.
+Step 1 asks the ERP for the shipments with their orders, customers and products (one expanded read) and, at the
+same time, the WMS for their warehouse progress (it needs only the shipment ids). Step 2, once the lots are known,
+asks the QMS for the lots' quality status: disposition, active holds and open deviations in one read. That is three
+upstream calls per decision, whatever the number of shipments (chunked at the batch limit), and two round trips on
+the critical path; systems without the combined reads answer them from their single reads (sources/combined.py).
+Nothing here is read from a cache: a decision always stands on fresh data.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -30,8 +31,9 @@ from resolvers.readiness.model import (
 )
 from resolvers.readiness.rules import evaluate
 from sources.bundle import Sources
+from sources.combined import LotQuality
 from sources.errors import SourceError
-from sources.records import DeviationStatus, HoldStatus, Shipment, WarehouseStage
+from sources.records import Deviation, Hold, QualityLot, WarehouseStage
 
 T = TypeVar("T")
 
@@ -72,20 +74,14 @@ class _Observer:
         return result
 
 
-ShipmentFetch = Callable[[list[str]], Awaitable[dict[str, Shipment]]]
-
-
 def _loader(loaders: Loaders) -> Loader[Readiness | None]:
-    """Every shipment an operation asks about is decided in one batch, over shipments the operation has loaded."""
-
-    async def shipments(ids: list[str]) -> dict[str, Shipment]:
-        return {s.id: s for s in await loaders.shipments.load_many(ids) if s is not None}
+    """Every shipment an operation asks about is decided in one batch."""
 
     async def fetch(shipment_ids: list[str]) -> dict[str, Readiness | None]:
         # decided per site (docs/sites.md): a site that cannot answer leaves the others' decisions alone
         by_site = [list(ids.values()) for ids in loaders.sources.ids.by_site(shipment_ids).values()]
         stage = loaders.config.readiness_stage
-        decided = await asyncio.gather(*(decide(loaders.sources, stage, ids, shipments) for ids in by_site))
+        decided = await asyncio.gather(*(decide(loaders.sources, stage, ids) for ids in by_site))
         return {r.shipment_id: r for batch in decided for r in batch}
 
     return Loader(fetch, None)
@@ -100,47 +96,33 @@ async def readiness_of(ctx: Context, shipment_ids: Sequence[str]) -> list[Readin
     return [r for r in decided if r is not None]
 
 
-async def decide(
-    sources: Sources, stage: WarehouseStage, shipment_ids: Sequence[str], fetch_shipments: ShipmentFetch | None = None
-) -> list[Readiness]:
-    """Decide for ``shipment_ids``. ``fetch_shipments`` (default: the ERP adapter) lets a caller serve shipments
-    it already holds; it runs in step 1, beside the WMS call, so the critical path stays two round trips."""
+async def decide(sources: Sources, stage: WarehouseStage, shipment_ids: Sequence[str]) -> list[Readiness]:
+    """Decide for ``shipment_ids``: three calls on systems that have the combined reads (sources/combined.py)."""
     ids = list(dict.fromkeys(shipment_ids))
     seen = _Observer()
-    fetched_shipments, progress = await asyncio.gather(
-        seen.call("erp", (fetch_shipments or sources.erp.shipments)(ids)),
-        seen.call("wms", sources.wms.shipments(ids)),
+    expanded, progress = await asyncio.gather(
+        seen.call("erp", sources.erp.shipments_expanded(ids)), seen.call("wms", sources.wms.shipments(ids))
     )
-    shipments = {} if isinstance(fetched_shipments, SourceError) else fetched_shipments
-    open_ = list(shipments.values())
-    lot_ids = list(dict.fromkeys(lot for s in open_ for lot in s.lot_ids))
-
-    orders, products, customers, quality, holds, deviations = await asyncio.gather(
-        seen.call("erp", sources.erp.orders({s.order_id for s in open_})),
-        seen.call("erp", sources.erp.products({line.product_id for s in open_ for line in s.lines}, fresh=True)),
-        seen.call("erp", sources.erp.customers({s.customer_id for s in open_}, fresh=True)),
-        seen.call("qms", sources.qms.lots(lot_ids)),
-        seen.call("qms", sources.qms.holds_by_lot(lot_ids, HoldStatus.ACTIVE)),
-        seen.call("qms", sources.qms.deviations_by_lot(lot_ids, DeviationStatus.OPEN)),
-    )
+    found = {} if isinstance(expanded, SourceError) else expanded
+    lot_ids = list(dict.fromkeys(lot for x in found.values() for lot in x.shipment.lot_ids))
+    status_of_lots = await seen.call("qms", sources.qms.quality_status(lot_ids))
+    quality, holds, deviations = _quality_inputs(status_of_lots)
     evaluated_at = datetime.now(UTC)
     observations = seen.observations()
     results = []
     for shipment_id in ids:
-        shipment = shipments.get(shipment_id)
-        if shipment is None:
-            missing = fetched_shipments if isinstance(fetched_shipments, SourceError) else None
+        x = found.get(shipment_id)
+        if x is None:
+            missing = expanded if isinstance(expanded, SourceError) else None
             status, blockers, checks = _without_shipment(shipment_id, missing)
         else:
-            order = _pick(orders, shipment.order_id)
-            customer = _pick(customers, shipment.customer_id)
             in_warehouse = _pick(progress, shipment_id)
             decision = evaluate(
                 ReadinessInputs(
-                    shipment=shipment,
-                    order=order,
-                    products=products,
-                    customer=customer,
+                    shipment=x.shipment,
+                    order=x.order,
+                    products={p.id: p for p in x.products},
+                    customer=x.customer,
                     quality=quality,
                     holds=holds,
                     deviations=deviations,
@@ -152,6 +134,17 @@ async def decide(
             status, blockers, checks = decision.status, decision.blockers, decision.checks
         results.append(Readiness(shipment_id, status, blockers, checks, evaluated_at, stage, observations))
     return results
+
+
+def _quality_inputs(
+    found: Fetched[dict[str, LotQuality]],
+) -> tuple[Fetched[dict[str, QualityLot]], Fetched[dict[str, list[Hold]]], Fetched[dict[str, list[Deviation]]]]:
+    """The rules' three QMS inputs from one quality-status answer (each the error when it failed)."""
+    if isinstance(found, SourceError):
+        return found, found, found
+    quality = {lot: q.quality for lot, q in found.items() if q.quality is not None}
+    holds = {lot: list(q.active_holds) for lot, q in found.items()}
+    return quality, holds, {lot: list(q.open_deviations) for lot, q in found.items()}
 
 
 def _pick(found: dict[str, T] | SourceError, key: str) -> T | SourceError | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import MasterDataCache
+from sources.combined import ExpandedShipment
 from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentFilter
@@ -31,6 +32,10 @@ class ErpSource(MasterDataCache):
     async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]:
         items = await self.client.get_batch("/shipments", "ids", ids)
         return index_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.id)
+
+    async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
+        items = await self.client.get_batch("/shipments/expanded", "ids", ids)
+        return index_by(parse.parse_all(self.name, items, _expanded), lambda x: x.shipment.id)
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
         items = await self.client.get_batch("/shipments", "order_ids", order_ids)
@@ -75,3 +80,13 @@ class ErpSource(MasterDataCache):
     async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
         items = await self.client.get_batch("/products", "ids", ids)
         return index_by(parse.parse_all(self.name, items, parse.product), lambda p: p.id)
+
+
+def _expanded(f: parse.Fields) -> ExpandedShipment:
+    order, customer = f.obj("order"), f.obj("customer")
+    return ExpandedShipment(
+        shipment=parse.shipment(f.one("shipment")),
+        order=None if order is None else parse.sales_order(order),
+        customer=None if customer is None else parse.customer(customer),
+        products=tuple(parse.product(parse.Fields(p)) for p in f.array("products")),
+    )

@@ -100,6 +100,9 @@ class Fields:
         value = self._d.get(key)
         return None if value is None else Fields(value)
 
+    def one(self, key: str) -> Fields:
+        return Fields(self._d.get(key))
+
 
 def parse_all(source: str, items: list[Any], reader: Callable[[Fields], T]) -> list[T]:
     """Read every item, or raise one ``SourceProtocolError`` naming the source and the first bad field."""

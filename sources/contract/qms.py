@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import quote
 
+from sources.combined import LotQuality
 from sources.contract import parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Deviation, DeviationStatus, Disposition, Hold, HoldStatus, Page, QualityLot
@@ -90,3 +91,16 @@ class QmsSource:
         extra = {"status": status.value} if status else None
         items = await self.client.get_batch("/deviations", "lot_ids", lot_ids, extra)
         return group_by(parse.parse_all(self.name, items, parse.deviation), lambda d: d.lot_id)
+
+    async def quality_status(self, lot_ids: Iterable[str]) -> dict[str, LotQuality]:
+        items = await self.client.get_batch("/quality-status", "lot_ids", lot_ids)
+        return index_by(parse.parse_all(self.name, items, _lot_quality), lambda x: x.lot_id)
+
+
+def _lot_quality(f: parse.Fields) -> LotQuality:
+    return LotQuality(
+        lot_id=f.text("lot_id"),
+        quality=parse.quality_lot(f.one("quality")),
+        active_holds=tuple(parse.hold(parse.Fields(h)) for h in f.array("active_holds")),
+        open_deviations=tuple(parse.deviation(parse.Fields(d)) for d in f.array("open_deviations")),
+    )

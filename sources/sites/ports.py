@@ -8,6 +8,7 @@ import asyncio
 from collections.abc import Awaitable, Iterable, Mapping
 from typing import Generic, TypeVar
 
+from sources.combined import ExpandedShipment, LotQuality
 from sources.errors import SourceError
 from sources.ports import ErpPort, QmsPort, Upstream, WmsPort
 from sources.records import (
@@ -82,6 +83,9 @@ class SiteErp(_Sited[ErpPort]):
 
     async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]:
         return await self.fan.by_id(list(ids), lambda p, i: p.shipments(i), Qualifier.shipment)
+
+    async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
+        return await self.fan.by_id(list(ids), lambda p, i: p.shipments_expanded(i), Qualifier.expanded)
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
         return await self.fan.grouped(list(order_ids), lambda p, i: p.shipments_by_order(i), Qualifier.shipment)
@@ -169,6 +173,9 @@ class SiteQms(_Sited[QmsPort]):
         self, lot_ids: Iterable[str], status: DeviationStatus | None = None
     ) -> dict[str, list[Deviation]]:
         return await self.fan.grouped(list(lot_ids), lambda p, i: p.deviations_by_lot(i, status), Qualifier.deviation)
+
+    async def quality_status(self, lot_ids: Iterable[str]) -> dict[str, LotQuality]:
+        return await self.fan.by_id(list(lot_ids), lambda p, i: p.quality_status(i), Qualifier.lot_quality)
 
 
 class SiteWms(_Sited[WmsPort]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from sources.combined import ExpandedShipment, LotQuality
 from sources.custody import Custody
 from sources.records import (
     Customer,
@@ -60,6 +61,11 @@ class Qualifier:
         return replace(s, id=q(s.id), order_id=q(s.order_id), customer_id=q(s.customer_id),
                        lines=tuple(line(x) for x in s.lines), site=self.site)  # fmt: skip
 
+    def expanded(self, x: ExpandedShipment) -> ExpandedShipment:
+        order = None if x.order is None else self.order(x.order)
+        customer = None if x.customer is None else self.customer(x.customer)
+        return ExpandedShipment(self.shipment(x.shipment), order, customer, tuple(self.product(p) for p in x.products))
+
     def quality(self, x: QualityLot) -> QualityLot:
         product_id = self.q(x.product_id) if x.product_id is not None else None
         return replace(x, lot_id=self.q(x.lot_id), product_id=product_id, site=self.site)
@@ -69,6 +75,11 @@ class Qualifier:
 
     def deviation(self, d: Deviation) -> Deviation:
         return replace(d, id=self.q(d.id), lot_id=self.q(d.lot_id), site=self.site)
+
+    def lot_quality(self, x: LotQuality) -> LotQuality:
+        quality = None if x.quality is None else self.quality(x.quality)
+        holds = tuple(self.hold(h) for h in x.active_holds)
+        return LotQuality(self.q(x.lot_id), quality, holds, tuple(self.deviation(d) for d in x.open_deviations))
 
     def lot(self, x: Lot) -> Lot:
         return replace(x, id=self.q(x.id), product_id=self.q(x.product_id), site=self.site)

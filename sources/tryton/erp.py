@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import MasterDataCache
+from sources.combined import ExpandedShipment
 from sources.errors import SourceRejected
 from sources.http import group_by
 from sources.records import (
@@ -55,6 +56,9 @@ SHIPMENT_FIELDS = [
     *SHIPMENT_MOVE_FIELDS,
 ]
 
+CUSTOMER_FIELDS = ["code", "name", "addresses.country.code"]
+PRODUCT_FIELDS = ["code", "template.name", "default_uom.symbol", "template.shelf_life_time"]
+
 
 class TrytonErp(MasterDataCache):
     """``ErpPort`` over a Tryton database with the ``sale`` and ``stock_lot`` modules."""
@@ -76,16 +80,13 @@ class TrytonErp(MasterDataCache):
     async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
         if not ids:
             return {}
-        found = await self.rpc.search_read(
-            "party.party", [("code", "in", ids)], ["code", "name", "addresses.country.code"]
-        )
+        found = await self.rpc.search_read("party.party", [("code", "in", ids)], CUSTOMER_FIELDS)
         return index((_customer(r) for r in rows(self.name, found)), lambda c: c.id)
 
     async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
         if not ids:
             return {}
-        fields = ["code", "template.name", "default_uom.symbol", "template.shelf_life_time"]
-        found = await self.rpc.search_read("product.product", [("code", "in", ids)], fields)
+        found = await self.rpc.search_read("product.product", [("code", "in", ids)], PRODUCT_FIELDS)
         return index((_product(r) for r in rows(self.name, found)), lambda p: p.id)
 
     # -- orders --------------------------------------------------------------------------------------------------
@@ -145,6 +146,30 @@ class TrytonErp(MasterDataCache):
 
     async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]:
         return index(await self._shipments([("number", "in", list(dict.fromkeys(ids)))]), lambda s: s.id)
+
+    async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
+        """One read: the shipments with their customer, and through their outgoing moves their products and sale
+        (dotted field paths; Tryton reads the related records in the same call)."""
+        wanted = list(dict.fromkeys(ids))
+        if not wanted:
+            return {}
+        related = [f"customer.{f}" for f in CUSTOMER_FIELDS] + [f"outgoing_moves.product.{f}" for f in PRODUCT_FIELDS]
+        related += [f"outgoing_moves.sale.{f}" for f in await self._sale_fields()]
+        domain = [("number", "!=", None), ("number", "in", wanted)]
+        found = await self.rpc.search_read("stock.shipment.out", domain, SHIPMENT_FIELDS + related)
+        return index((self._expanded(r) for r in rows(self.name, found)), lambda x: x.shipment.id)
+
+    def _expanded(self, r: Rows) -> ExpandedShipment:
+        shipment = self._shipment(r)
+        moves = r.children("outgoing_moves")
+        sales = [m.link("sale") for m in moves if m.get("sale.number") == shipment.order_id]
+        products = {p.text("code"): p for m in moves if (p := m.link("product")).get("code")}
+        return ExpandedShipment(
+            shipment,
+            self._order(sales[0]) if sales else None,
+            _customer(r.link("customer")) if r.get("customer.name") else None,
+            tuple(_product(products[p]) for p in dict.fromkeys(x.product_id for x in shipment.lines) if p in products),
+        )
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
         found = await self._shipments([("moves.sale.number", "in", list(dict.fromkeys(order_ids)))])

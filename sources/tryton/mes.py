@@ -17,7 +17,7 @@ from sources.resilience import Health
 from sources.tryton import custody
 from sources.tryton.client import Domain, TrytonRpc
 from sources.tryton.paging import keyset_page
-from sources.tryton.rows import Rows, index, rows
+from sources.tryton.rows import Rows, index, reference_id, rows
 
 LOT_FIELDS = ["number", "product.code", "product.template.producible", "product.template.salable", "create_date"]
 ORIGIN_FIELDS = [
@@ -28,7 +28,12 @@ ORIGIN_FIELDS = [
     "production_output.number",
     "production_output.warehouse.code",
     "to_location.parent.code",
+    "from_location.type",
+    "shipment",
 ]
+RECEIPT = "stock.shipment.in"
+"""A lot received from a supplier came in on a supplier shipment: its ``supplier`` party's code is the lot's
+supplier (docs/sources.md, "Connecting Tryton"; a site's lots received at another site link through it)."""
 INTO_FIELDS = [
     "lot.number",
     "production_output.number",
@@ -101,10 +106,21 @@ class TrytonMes:
         by_lot: dict[str, list[Rows]] = {}
         for move in origins:
             by_lot.setdefault(move.text("lot.number"), []).append(move)
-        return [self._lot(r, by_lot.get(r.text("number"), [])) for r in found]
+        suppliers = await self._suppliers(origins)
+        return [self._lot(r, by_lot.get(r.text("number"), []), suppliers) for r in found]
 
-    def _lot(self, r: Rows, origins: list[Rows]) -> Lot:
+    async def _suppliers(self, origins: list[Rows]) -> dict[int, str]:
+        """Supplier shipment id → its supplier's code, for the origin moves received from a supplier: one more call,
+        and only when some are (a Reference field's target fields cannot be read with the other origins')."""
+        ids = {reference_id(m.get("shipment"), RECEIPT) for m in origins if m.get("from_location.type") == "supplier"}
+        wanted = sorted(i for i in ids if i is not None)
+        found = rows(self.name, await self.rpc.read(RECEIPT, wanted, ["supplier.code"])) if wanted else []
+        return {r.ident(): code for r in found if (code := r.opt_text("supplier.code"))}
+
+    def _lot(self, r: Rows, origins: list[Rows], suppliers: dict[int, str]) -> Lot:
         first = min(origins, key=lambda m: m.ident(), default=None)
+        received = [reference_id(m.get("shipment"), RECEIPT) for m in origins]
+        supplier = next((suppliers[i] for i in received if i is not None and i in suppliers), None)
         return Lot(
             id=r.text("number"),
             product_id=r.text("product.code"),
@@ -114,7 +130,7 @@ class TrytonMes:
             produced_at=(first.opt_datetime("effective_date") if first else None) or r.opt_datetime("create_date"),
             plant=_plant(first),
             work_order_id=first.opt_text("production_output.number") if first else None,
-            supplier=None,
+            supplier=supplier,
         )
 
     async def search_lots(

@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 
 from bench import launch
+from tests.tryton_server import free_port
 
 TRACE = """query($lot: ID!) { lotGenealogy(lotId: $lot, direction: FORWARD) {
   edges { from to crossSite } summary { bySite { site lots } } } }"""
@@ -38,3 +39,29 @@ async def test_the_two_site_demo_traces_across_sites_and_scopes_holds(tmp_path: 
     assert {"from": lot, "to": f"b:{lot}", "crossSite": True} in trace["edges"]
     assert [s["site"] for s in trace["summary"]["bySite"]] == ["a", "b"]
     assert held["data"]["placeHold"] == {"holds": [], "errors": [{"code": "FORBIDDEN", "lotId": lot}]}
+
+
+BOTH_WAYS = """query($lot: ID!, $made: ID!) {
+  forward: lotGenealogy(lotId: $lot, direction: FORWARD) { nodes { lot { id } } edges { from to crossSite } }
+  backward: lotGenealogy(lotId: $made, direction: BACKWARD) { nodes { lot { id site } } } }"""
+
+
+async def test_the_two_site_demo_with_site_b_on_tryton_traces_into_tryton(tmp_path: Path) -> None:
+    """``--sites 2 --tryton``: site b's ERP, MES and WMS on Tryton; a's lot it received traces into b's lots."""
+    args = ["--sites", "2", "--tryton", "--tryton-lots", "40", "--plant-port", "0", "--tryton-port", str(free_port())]
+    async with launch.running(launch.demo, tmp_path / "demo", *args, deadline=600) as demo:
+        banner = demo.banner
+        crossed = re.search(r"received by b on Tryton \(trace it FORWARD\): (\S+)$", banner, flags=re.MULTILINE)
+        made = re.search(r"made from it \(trace it BACKWARD\): (b:\S+)$", banner, flags=re.MULTILINE)
+        assert crossed, banner
+        assert made, banner
+        lot, made_lot = crossed.group(1), made.group(1)
+        headers = {"Authorization": f"Bearer {demo.tokens['quality']}"}
+        async with httpx.AsyncClient(base_url=demo.gateway, headers=headers, timeout=30) as client:
+            body = {"query": BOTH_WAYS, "variables": {"lot": lot, "made": made_lot}}
+            traced = (await client.post("/graphql", json=body)).json()
+    assert "errors" not in traced, traced
+    forward, backward = traced["data"]["forward"], traced["data"]["backward"]
+    assert {"from": lot, "to": f"b:{lot}", "crossSite": True} in forward["edges"]
+    assert made_lot in {n["lot"]["id"] for n in forward["nodes"]}
+    assert {"id": lot, "site": "a"} in [n["lot"] for n in backward["nodes"]]

@@ -78,6 +78,8 @@ async def test_two_workers_share_the_connections(tmp_path: Path) -> None:
         assert await served.astop() == 0, served.tail()
 
 
-async def test_more_than_one_worker_needs_redis(tmp_path: Path) -> None:
-    with pytest.raises(LaunchError, match="LOTGRAPH_WORKERS: 2 worker processes need LOTGRAPH_STORE=redis"):
+async def test_more_than_one_worker_needs_a_shared_store(tmp_path: Path) -> None:
+    with pytest.raises(
+        LaunchError, match=r"LOTGRAPH_WORKERS: 2 worker processes need LOTGRAPH_STORE=postgres \(or redis\)"
+    ):
         await started(gateway, _env(tmp_path), "--workers", "2", log=tmp_path / "gateway.log")

@@ -9,10 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
-from api.settings import Settings
+from api.adapters import open_sources
+from api.settings import SOURCES, Settings
+from sources.combined import expanded_by_reads, quality_by_reads
+from sources.records import ShipmentFilter
 from tests.conftest import FreshPlant, Gateway, Plant, gateway_over
 from tests.tryton_server import EXPRESSIBLE, Tryton, gateway_on, plant_manifest, tryton_settings
 
@@ -135,17 +139,48 @@ async def test_answered_sources_still_count_when_one_is_down(
     assert {b["code"] for b in answer["blockers"]} == {"CREDIT_BLOCK", "SOURCE_UNAVAILABLE"}
 
 
-async def test_two_hundred_shipments_cost_one_request_per_source_and_kind(gateway: Gateway, plant_admin: Plant) -> None:
+ONE_CALL_EACH = {
+    "erp": {"GET /shipments/expanded": 1},
+    "qms": {"GET /quality-status": 1},
+    "wms": {"GET /shipments": 1},
+}
+
+
+@pytest.mark.parametrize("count", [1, 50, 200])
+async def test_a_decision_costs_three_calls_whatever_the_number_of_shipments(
+    gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any], count: int
+) -> None:
     body = await gateway.query("{ shipments(first: 200) { edges { node { id } } } }")
-    ids = [e["node"]["id"] for e in body["data"]["shipments"]["edges"]]
-    assert len(ids) == 200
+    ready = manifest["shipments"]["ready"][0]  # it has lots: every read of a decision runs
+    ids = [ready, *(e["node"]["id"] for e in body["data"]["shipments"]["edges"] if e["node"]["id"] != ready)][:count]
+    assert len(ids) == count
     await plant_admin.reset_stats()
     answers = await _readiness(gateway, ids)
     assert [a["shipmentId"] for a in answers] == ids
     stats = await plant_admin.stats()
-    assert stats["erp"] == {"GET /shipments": 1, "GET /orders": 1, "GET /products": 1, "GET /customers": 1}
-    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
-    assert stats["wms"] == {"GET /shipments": 1}
+    assert {system: stats[system] for system in ("erp", "qms", "wms")} == ONE_CALL_EACH
+    assert all(not stats.get(system) for system in stats if system not in ONE_CALL_EACH)
+
+
+async def test_the_combined_reads_answer_what_the_single_reads_do(plant: Starlette, settings: Settings) -> None:
+    """The plant's expanded shipment read and quality-status read against the reads they replace (which the
+    adapters of systems without them use: sources/combined.py), over every shipment and its lots."""
+    sources = open_sources(settings, dict.fromkeys(SOURCES, httpx.ASGITransport(app=plant)))
+    try:
+        page = await sources.erp.search_shipments(ShipmentFilter(), limit=500, after=None)
+        ids = [s.id for s in page.items] + ["DL-0"]
+        expanded = await sources.erp.shipments_expanded(ids)
+        assert expanded == await expanded_by_reads(sources.erp, ids)
+        assert "DL-0" not in expanded
+        assert len(expanded) == len(page.items) > 50
+        lots = [lot for x in expanded.values() for lot in x.shipment.lot_ids] + ["LOT-NONE"]
+        status = await sources.qms.quality_status(lots)
+        assert status == await quality_by_reads(sources.qms, lots)
+        assert any(q.active_holds for q in status.values())
+        assert any(q.open_deviations for q in status.values())
+        assert "LOT-NONE" not in status
+    finally:
+        await sources.aclose()
 
 
 async def test_readiness_on_orders_and_their_shipments_is_decided_once(
@@ -162,7 +197,7 @@ async def test_readiness_on_orders_and_their_shipments_is_decided_once(
     assert [r["status"] for r in order["readiness"]] == ["READY"] * len(order["shipments"])
     assert all(s["readiness"]["status"] == "READY" for s in order["shipments"])
     stats = await plant_admin.stats()
-    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
+    assert stats["qms"] == {"GET /quality-status": 1}
     assert stats["wms"] == {"GET /shipments": 1}
 
 
@@ -172,8 +207,8 @@ async def test_readiness_of_a_listed_page_is_one_batch(gateway: Gateway, plant_a
     assert "errors" not in body, body
     assert len(body["data"]["shipments"]["edges"]) == 30
     stats = await plant_admin.stats()
-    assert stats["erp"] == {"POST /shipments/search": 1, "GET /orders": 1, "GET /products": 1, "GET /customers": 1}
-    assert stats["qms"] == {"GET /lots": 1, "GET /holds": 1, "GET /deviations": 1}
+    assert stats["erp"] == {"POST /shipments/search": 1, "GET /shipments/expanded": 1}
+    assert stats["qms"] == {"GET /quality-status": 1}
     assert stats["wms"] == {"GET /shipments": 1}
 
 

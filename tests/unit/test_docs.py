@@ -1,4 +1,5 @@
-"""The configuration page's tables are the ones the settings tree makes, and its example file loads."""
+"""The configuration page's tables are the ones the settings tree makes, its example file loads, and no merge left
+its markers in the tree."""
 
 import re
 from pathlib import Path
@@ -27,3 +28,14 @@ def test_the_example_file_is_valid(tmp_path: Path) -> None:
     settings = load_settings({"LOTGRAPH_CONFIG": str(config)})
     assert settings.sources["mes"].timeout == 5.0
     assert settings.sources["qms"].cache_ttl == 0.0
+
+
+def test_no_merge_conflict_is_left_in_the_tree() -> None:
+    root = Path(__file__).parents[2]
+    marker = re.compile(r"^(<{7}|>{7}) ", flags=re.M)
+    parts = ("api", "resolvers", "schema", "sources", "plant", "bench", "tests", "docs", "scripts")
+    files = [root / "README.md", root / "pyproject.toml"]
+    files += [f for part in parts for f in (root / part).rglob("*")
+              if f.suffix in {".py", ".md", ".toml", ".sh"} and "node_modules" not in f.parts]  # fmt: skip
+    left = [str(f.relative_to(root)) for f in files if f.is_file() and marker.search(f.read_text(errors="replace"))]
+    assert left == []
