@@ -58,7 +58,7 @@ async def ingest(
         origin = source if site in (None, sources.ids.default) else f"{site}/{source}"
         letter = await dead_letters.add(origin, body, exc.reason, delivery_id)
         log.warning(
-            "webhook dead-lettered", extra={"source": source, "dead_letter_id": letter.id, "reason": letter.reason}
+            "webhook dead-lettered", extra={"source": origin, "dead_letter_id": letter.id, "reason": letter.reason}
         )
         return Ingested(Outcome.DEAD_LETTERED, dead_letter=letter)
     event = await with_plant(sources, at_site(event, sources.ids, site or sources.ids.default))
