@@ -124,26 +124,42 @@ def site_sources(
 
 @dataclass(frozen=True, slots=True)
 class Polled:
-    """A change feed, the systems whose events it gives, and how often to read it."""
+    """A change feed, the systems whose events it gives, how often to read it, and their site."""
 
     feed: ChangeFeed
     systems: tuple[str, ...]
     every: float
+    site: str
 
 
 def change_feeds(
     settings: Settings, memory: Memory, on_call: Callable[[CallStats], None] | None = None
 ) -> list[Polled]:
-    """One feed per Tryton database that systems of kind ``tryton`` read (they send no webhooks)."""
+    """One feed per site and Tryton database that systems of kind ``tryton`` read (they send no webhooks); each with
+    its own watermark (the own site's feeds keep their names, another site's are ``<site>/…``)."""
+    feeds = _site_feeds(settings, settings.site, settings.sources, memory, on_call, "")
+    for name, site in settings.sites.items():
+        feeds += _site_feeds(settings, name, site.sources, memory, on_call, f"{name}/")
+    return feeds
+
+
+def _site_feeds(
+    settings: Settings,
+    site: str,
+    sources: SourcesSettings,
+    memory: Memory,
+    on_call: Callable[[CallStats], None] | None,
+    prefix: str,
+) -> list[Polled]:
     by_database: dict[tuple[str, str], list[str]] = {}
     for system in SOURCES:
-        source = settings.sources[system]
+        source = sources[system]
         if source.kind == "tryton":
             by_database.setdefault((source.url, source.tryton.database or ""), []).append(system)
     feeds = []
     for (_, database), systems in by_database.items():
-        first = AdapterInputs(systems[0], settings.sources[systems[0]], settings.resilience, None, on_call)
-        name = "tryton" if len(by_database) == 1 else f"tryton-{database}"
+        first = AdapterInputs(systems[0], sources[systems[0]], settings.resilience, None, on_call)
+        name = prefix + ("tryton" if len(by_database) == 1 else f"tryton-{database}")
         feed = TrytonChangeFeed(tryton_rpc(first), memory, name=name)
-        feeds.append(Polled(feed, tuple(systems), settings.sources[systems[0]].tryton.poll_seconds))
+        feeds.append(Polled(feed, tuple(systems), sources[systems[0]].tryton.poll_seconds, site))
     return feeds

@@ -34,7 +34,7 @@ from api.services import Services, ServicesRef, open_services
 from api.settings import LimitSettings, Settings
 from api.subscriptions import StreamErrors
 from api.trusted import TrustedDocuments
-from api.webhooks import webhook_route
+from api.webhooks import webhook_routes
 from schema import ExtensionFactory, build_schema
 from sources.http import CallStats
 
@@ -110,7 +110,7 @@ def _routes(settings: Settings, running: ServicesRef, graphql: ASGIApp, metrics:
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
-        webhook_route(settings.webhooks, lambda: running.current),
+        *webhook_routes(settings, lambda: running.current),
         readyz_route(lambda: running.current.probes if running.current else None, ops),
         Route("/metrics", ops.protect(metrics.endpoint)),
         export_route(lambda: running.current),

@@ -230,7 +230,7 @@ TYPES: dict[str, tuple[frozenset[str], str]] = {
     # shared: events, their catalogue, source health, paging
     "Event": (
         ANY_ROLE,
-        "cursor id type version source sourceEventId occurredAt recordedAt correlationId plant keys payload",
+        "cursor id type version source sourceEventId occurredAt recordedAt correlationId plant site keys payload",
     ),
     "EventKeys": (ANY_ROLE, "lotIds orderIds shipmentIds itemIds"),
     "EventTypeDescription": (ANY_ROLE, "type description currentVersion sources keys logged versions"),

@@ -45,8 +45,12 @@ def run_demo(
     urls = {name: f"http://{args.host}:{sock.getsockname()[1]}" for name, sock in socks.items()}
     gateway_url = f"http://{args.host}:{gateway_sock.getsockname()[1]}"
     overrides, env = site_settings(urls)
-    webhook_secret = secrets.token_urlsafe(32)  # the first site's plant sends the gateway its events
-    overrides.update({f"webhooks.{name}.secret": webhook_secret for name in SOURCES})
+    # every site's plant sends the gateway its events, signed with that site's secret, the others to their site's route
+    webhook_secrets = {name: secrets.token_urlsafe(32) for name in names}
+    overrides.update({f"webhooks.{system}.secret": webhook_secrets[names[0]] for system in SOURCES})
+    for name in names[1:]:
+        env |= {f"LOTGRAPH_SITE_{name.upper()}_WEBHOOKS_{system.upper()}_SECRET": webhook_secrets[name]
+                for system in SOURCES}  # fmt: skip
     settings = settings_for(overrides, env)
     upstream = "reference plants:                " + "  ".join(f"{n}: {u}/{{erp,qms,mes,wms}}" for n, u in urls.items())
     print(banner(gateway_url, upstream, settings, {"demo": demo_ids(summary)}), flush=True)
@@ -55,7 +59,9 @@ def run_demo(
         Listener(
             create_plant_app(
                 args.data_dir / "sites" / name,
-                webhooks=WebhookTarget.shared(gateway_url, webhook_secret) if name == names[0] else None,
+                webhooks=WebhookTarget.shared(
+                    gateway_url, webhook_secrets[name], site=None if name == names[0] else name
+                ),
             ),
             socks[name],
         )

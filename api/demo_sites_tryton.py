@@ -70,6 +70,8 @@ def run_demo(
     webhook_secret = secrets.token_urlsafe(32)  # site a's plant sends the gateway its events
     overrides.update({f"webhooks.{name}.secret": webhook_secret for name in SOURCES})
     env = site_b_env(server.url, server.database, ADMIN_PASSWORD, f"{urls['b']}/qms")
+    b_secret = secrets.token_urlsafe(32)  # b's QMS sends its events to b's route; b's Tryton is polled
+    env["LOTGRAPH_SITE_B_WEBHOOKS_QMS_SECRET"] = b_secret
     process = server.start()
     try:
         settings = settings_for(overrides, env)
@@ -80,7 +82,8 @@ def run_demo(
         )
         print(banner(gateway_url, upstream, settings, {"demo": ids(summary, manifest)}), flush=True)
         print(scoped_tokens(settings, ["a", "b"]), flush=True)
-        plant_b = create_plant_app(root / "b-qms", {"qms": qms})
+        to_b = WebhookTarget.shared(gateway_url, b_secret, systems=("qms",), site="b")
+        plant_b = create_plant_app(root / "b-qms", {"qms": qms}, webhooks=to_b)
         plant_a = create_plant_app(root / "a", webhooks=WebhookTarget.shared(gateway_url, webhook_secret))
         run(
             [Listener(plant_a, socks["a"]), Listener(plant_b, socks["b"]), Listener(create_app(settings), gateway_sock)]

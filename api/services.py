@@ -157,7 +157,8 @@ def _poll_changes(
 ) -> None:
     """Pollers for the systems that send no webhooks (Tryton), their watermarks kept in PostgreSQL with the store
     there, else under the data directory."""
-    if all(source.kind != "tryton" for source in settings.sources.values()):
+    every_site = [settings.sources, *(site.sources for site in settings.sites.values())]
+    if all(source.kind != "tryton" for sources_of in every_site for source in sources_of.values()):
         return
     memory: Memory
     if isinstance(store, PostgresStore):
@@ -166,7 +167,7 @@ def _poll_changes(
         memory = SqliteMemory(settings.data_dir / "tryton-poll.db")
     for polled in change_feeds(settings, memory, on_call):
         stack.push_async_callback(polled.feed.aclose)
-        work = run_poller(polled.feed, polled.systems, sources, bus, memory, every=polled.every)
+        work = run_poller(polled.feed, polled.systems, sources, bus, memory, every=polled.every, site=polled.site)
         _run(stack, work, f"lotgraph-poll-{polled.feed.name}")
 
 

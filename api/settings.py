@@ -120,6 +120,7 @@ class SiteSettings:
         section="sites",
     )
     sources: SourcesSettings = node(env="", section="sites")
+    webhooks: SiteWebhookSettings = node(section="sites", default_factory=lambda: SiteWebhookSettings())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,6 +149,32 @@ class WebhookSource:
         "it the gateway accepts no webhooks from the {system} (404)",
         parse=parse.secret,
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteWebhookSource:
+    secret: str | None = setting(
+        None,
+        "HMAC-SHA256 secret of this site's {system} webhooks (to `/webhooks/<name>/{name}`), at least 16 characters; "
+        "without it the gateway accepts no webhooks from this site's {system} (404)",
+        parse=parse.secret,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SiteWebhookSettings:
+    """Another site's webhook secrets (the tolerance is the deployment's)."""
+
+    erp: SiteWebhookSource = field(default_factory=SiteWebhookSource)
+    qms: SiteWebhookSource = field(default_factory=SiteWebhookSource)
+    mes: SiteWebhookSource = field(default_factory=SiteWebhookSource)
+    wms: SiteWebhookSource = field(default_factory=SiteWebhookSource)
+
+    @property
+    def secrets(self) -> Mapping[str, str]:
+        """Per source; a source without a secret accepts no webhooks."""
+        by_source: dict[str, str | None] = {name: getattr(self, name).secret for name in SOURCES}
+        return {name: secret for name, secret in by_source.items() if secret}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

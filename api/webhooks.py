@@ -1,4 +1,5 @@
-"""``POST /webhooks/{source}``: signed change notifications from the systems of record.
+"""``POST /webhooks/{source}`` (the deployment's own site) and ``POST /webhooks/{site}/{source}`` (any site, see
+docs/sites.md): signed change notifications from the systems of record.
 
 Each request carries ``Webhook-Timestamp`` (Unix seconds), ``Webhook-Signature`` (``v1=<hex HMAC-SHA256 of
 "<timestamp>.<body>" with the source's secret>``; several, space-separated, while a secret is rotated) and
@@ -7,7 +8,7 @@ Each request carries ``Webhook-Timestamp`` (Unix seconds), ``Webhook-Signature``
 - 200 ``recorded`` or ``duplicate`` (with the event id and cursor): the sender is done;
 - 202 ``dead_lettered``: signed but not an event lotgraph can record; kept with the reason for an operator;
 - 401 bad or missing signature, or a timestamp outside the tolerance (a replayed capture);
-- 404 a source lotgraph has no secret for; 413 a body over 1 MiB;
+- 404 a site or source lotgraph has no secret for; 413 a body over 1 MiB;
 - 503 the event log is unavailable: send again later (nothing was recorded).
 """
 
@@ -25,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from api.settings import WebhookSettings
+from api.settings import Settings
 from resolvers.events.intake import Outcome, ingest
 from sources.bundle import Sources
 from sources.bus.errors import BusError
@@ -71,14 +72,21 @@ def _unavailable() -> Response:
     )
 
 
-def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | None]) -> Route:
-    """The route; ``services()`` gives the running sources, bus and dead letters (None while starting: 503)."""
+def webhook_routes(settings: Settings, services: Callable[[], Intake | None]) -> list[Route]:
+    """The routes; ``services()`` gives the running sources, bus and dead letters (None while starting: 503). Each
+    site's systems sign with that site's secrets: a body signed with another site's is refused (401)."""
+    tolerance = settings.webhooks.tolerance
+    secrets = {settings.site: settings.webhooks.secrets}
+    secrets |= {name: site.webhooks.secrets for name, site in settings.sites.items()}
 
     async def receive(request: Request) -> Response:
         source = request.path_params["source"]
-        secret = settings.secrets.get(source)
+        site = request.path_params.get("site", settings.site)
+        if site not in secrets:
+            return _refuse(404, "UNKNOWN_SITE", f"no site is named {site!r}")
+        secret = secrets[site].get(source)
         if secret is None:
-            return _refuse(404, "UNKNOWN_SOURCE", f"no webhooks are accepted from {source!r}")
+            return _refuse(404, "UNKNOWN_SOURCE", f"no webhooks are accepted from {source!r} of site {site!r}")
         declared = request.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY:
             return _refuse(413, "REQUEST_TOO_LARGE", f"at most {MAX_BODY} bytes")
@@ -88,8 +96,8 @@ def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | Non
         timestamp = request.headers.get(TIMESTAMP, "")
         if UNIX_SECONDS.fullmatch(timestamp) is None:
             return _refuse(401, "BAD_TIMESTAMP", f"{TIMESTAMP} must be Unix seconds")
-        if abs(time.time() - int(timestamp)) > settings.tolerance:
-            return _refuse(401, "STALE_TIMESTAMP", f"{TIMESTAMP} is more than {settings.tolerance:g} s off")
+        if abs(time.time() - int(timestamp)) > tolerance:
+            return _refuse(401, "STALE_TIMESTAMP", f"{TIMESTAMP} is more than {tolerance:g} s off")
         expected = signature(secret, timestamp, body)
         offered = request.headers.get(SIGNATURE, "").replace(",", " ").split()
         if not any(hmac.compare_digest(expected, candidate) for candidate in offered):
@@ -99,9 +107,11 @@ def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | Non
         if running is None:
             return _unavailable()
         try:
-            result = await ingest(running.sources, running.bus, running.dead_letters, source, body, delivery_id)
+            result = await ingest(running.sources, running.bus, running.dead_letters, source, body, delivery_id, site)
         except (BusError, DeadLetterUnavailable) as exc:
-            log.warning("webhook not recorded: event log unavailable", extra={"source": source, "error": str(exc)})
+            log.warning(
+                "webhook not recorded: event log unavailable", extra={"source": source, "site": site, "error": str(exc)}
+            )
             return _unavailable()
         if result.outcome is Outcome.DEAD_LETTERED:
             assert result.dead_letter is not None
@@ -114,4 +124,7 @@ def webhook_route(settings: WebhookSettings, services: Callable[[], Intake | Non
             {"status": result.outcome.value, "event_id": result.event.id, "cursor": result.event.cursor}
         )
 
-    return Route("/webhooks/{source}", receive, methods=["POST"])
+    return [
+        Route("/webhooks/{source}", receive, methods=["POST"]),
+        Route("/webhooks/{site}/{source}", receive, methods=["POST"]),
+    ]

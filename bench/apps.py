@@ -4,6 +4,8 @@
 - ``plant``: the combined reference plant over ``BENCH_PLANT_DIR`` (generated beforehand).
 - ``ceiling``: a plain Starlette endpoint answering ``POST /graphql`` with the bytes in ``BENCH_CEILING_FILE`` —
   the fastest this stack can answer the same JSON on this machine.
+- ``ceilings``: the same for several answers: ``POST /ceiling/<name>`` answers the bytes of ``<name>.json`` in the
+  directory ``BENCH_CEILING_DIR`` (read once, at start).
 """
 
 from __future__ import annotations
@@ -41,3 +43,16 @@ def ceiling() -> Starlette:
         return Response(body, media_type="application/json")
 
     return Starlette(routes=[Route("/graphql", answer, methods=["POST"]), Route("/", answer, methods=["GET"])])
+
+
+def ceilings() -> Starlette:
+    answers = {path.stem: path.read_bytes() for path in Path(os.environ["BENCH_CEILING_DIR"]).glob("*.json")}
+
+    async def answer(request: Request) -> Response:
+        await request.body()
+        return Response(answers[request.path_params["name"]], media_type="application/json")
+
+    async def healthz(request: Request) -> Response:
+        return Response(b"ok")
+
+    return Starlette(routes=[Route("/ceiling/{name}", answer, methods=["POST"]), Route("/healthz", healthz)])

@@ -1,4 +1,5 @@
-"""Webhooks out: each system's outbox delivered, in order, to a gateway's ``/webhooks/{system}``, until delivered.
+"""Webhooks out: each system's outbox delivered, in order, to a gateway's ``/webhooks/{system}`` (or, for a plant that
+is another site of the gateway's, ``/webhooks/{site}/{system}``), until delivered.
 
 Every request is signed: ``Webhook-Timestamp`` (Unix seconds), ``Webhook-Signature: v1=<hex HMAC-SHA256 of
 "<timestamp>.<body>">`` with the system's secret, and ``Webhook-Id`` (the outbox event id; the same on every
@@ -36,17 +37,24 @@ CREATE TABLE IF NOT EXISTS webhook_cursor (
 
 @dataclass(frozen=True, slots=True)
 class WebhookTarget:
-    """Where to send: the gateway's base URL (``/webhooks/{system}`` is appended), and each system's secret."""
+    """Where to send: the gateway's base URL (``/webhooks/{system}`` is appended, ``/webhooks/{site}/{system}`` with
+    a ``site``), and each system's secret."""
 
     url: str
     secrets: Mapping[str, str]
+    site: str | None = None
     poll_seconds: float = 0.1  # how often an idle outbox is looked at
     timeout: float = 5.0
     max_backoff: float = 10.0
 
     @staticmethod
-    def shared(url: str, secret: str, systems: tuple[str, ...] = ("erp", "qms", "mes", "wms")) -> WebhookTarget:
-        return WebhookTarget(url.rstrip("/"), dict.fromkeys(systems, secret))
+    def shared(
+        url: str, secret: str, systems: tuple[str, ...] = ("erp", "qms", "mes", "wms"), site: str | None = None
+    ) -> WebhookTarget:
+        return WebhookTarget(url.rstrip("/"), dict.fromkeys(systems, secret), site=site)
+
+    def route(self, system: str) -> str:
+        return f"{self.url}/webhooks/{system}" if self.site is None else f"{self.url}/webhooks/{self.site}/{system}"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
@@ -95,7 +103,7 @@ class WebhookSender:
         return int(row[0]) if row else 0
 
     async def _deliver_forever(self, system: str, db: Database) -> None:
-        url = f"{self.target.url}/webhooks/{system}"
+        url = self.target.route(system)
         secret = self.target.secrets[system]
         while True:
             events = read_events(db.conn, self._cursor(db), limit=100)

@@ -91,6 +91,13 @@ class DomainEvent(Shareable):
     def plant(self) -> str | None:
         return self.record.plant
 
+    @strawberry.field(
+        description="The site whose systems raised it (docs/sites.md); its ids in `keys` and `payload` are named as "
+        "that site's records are. Null for lotgraph's own commands."
+    )
+    def site(self) -> str | None:
+        return self.record.site
+
     @strawberry.field
     def keys(self) -> EventKeys:
         k = self.record.keys

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
+import functools
 import inspect
 import os
+import shutil
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -56,6 +59,24 @@ def _from(value: object, package: str) -> bool:
     return isinstance(module, str) and (module == package or module.startswith(package + "."))
 
 
+TESTS = Path(__file__).parent
+
+
+def _ours(value: object) -> bool:
+    """Whether ``value`` is one of the tests' own helpers: defined in a file under tests/, whatever its module is
+    called (the modules of a test folder without ``__init__.py`` are imported by file name)."""
+    try:
+        return _under_tests(value)
+    except TypeError:  # unhashable, a built-in, or not a function, class or module
+        return False
+
+
+@functools.cache
+def _under_tests(value: object) -> bool:
+    source = inspect.getsourcefile(value)  # type: ignore[arg-type]
+    return source is not None and Path(source).is_relative_to(TESTS)
+
+
 def _names(code: CodeType) -> Iterator[str]:
     yield from code.co_names
     for const in code.co_consts:
@@ -66,6 +87,14 @@ def _names(code: CodeType) -> Iterator[str]:
 def _refers(obj: object, needs: Callable[[object], bool], depth: int = 2) -> bool:
     """Whether ``obj`` (a function, or a class's methods) refers to something ``needs`` names, directly or through
     the tests' own helpers ``depth`` calls deep."""
+    try:
+        return _refers_once(obj, needs, depth)
+    except TypeError:  # not hashable: not a function or class
+        return False
+
+
+@functools.cache  # the same tests, fixtures and helpers come back for every parameter and every test using them
+def _refers_once(obj: object, needs: Callable[[object], bool], depth: int) -> bool:
     if isinstance(obj, type):
         return any(_refers(member, needs, depth) for member in vars(obj).values())
     function = inspect.unwrap(obj) if callable(obj) else None
@@ -76,7 +105,7 @@ def _refers(obj: object, needs: Callable[[object], bool], depth: int = 2) -> boo
         value = scope.get(name, getattr(asyncio, name, None) if name == "create_subprocess_exec" else None)
         if value is None:
             continue
-        if needs(value) or (depth and _from(value, "tests") and _refers(value, needs, depth - 1)):
+        if needs(value) or (depth and _ours(value) and _refers(value, needs, depth - 1)):
             return True
     return False
 
@@ -93,14 +122,42 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker("fuzz")
 
 
+@dataclass(frozen=True)
+class PlantTemplate:
+    """The 2,000-lot plant of seed 7, generated once per session and never served: tests get copies of it."""
+
+    path: Path
+    manifest: dict[str, Any]
+
+    def copy_to(self, target: Path) -> dict[str, Any]:
+        """Its four databases and manifest copied into ``target`` (a plant of one's own to change); its manifest."""
+        shutil.copytree(self.path, target, dirs_exist_ok=True)
+        return copy.deepcopy(self.manifest)
+
+
+@pytest.fixture(scope="session")
+def plant_template(tmp_path_factory: pytest.TempPathFactory) -> PlantTemplate:
+    path = tmp_path_factory.mktemp("plant-template")
+    return PlantTemplate(path, generate(path, seed=7, lots=2000))
+
+
 @pytest.fixture(scope="session")
 def plant_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plant the session's read-only tests share (``plant``, ``gateway``)."""
     return tmp_path_factory.mktemp("plant")
 
 
 @pytest.fixture(scope="session")
-def manifest(plant_dir: Path) -> dict[str, Any]:
-    return generate(plant_dir, seed=7, lots=2000)
+def manifest(plant_dir: Path, plant_template: PlantTemplate) -> dict[str, Any]:
+    return plant_template.copy_to(plant_dir)
+
+
+@pytest.fixture
+def own_plant(plant_template: PlantTemplate, tmp_path: Path) -> tuple[Path, dict[str, Any]]:
+    """A plant of this test's own in ``tmp_path / "plant"``, for tests that change plant data: a copy of the
+    session's template (as generated with seed 7 and 2,000 lots, without generating again)."""
+    data = tmp_path / "plant"
+    return data, plant_template.copy_to(data)
 
 
 @pytest.fixture
@@ -206,9 +263,9 @@ class FreshPlant:
 
 
 @pytest.fixture
-async def fresh_plant(tmp_path: Path, settings: Settings) -> AsyncIterator[FreshPlant]:
-    manifest = generate(tmp_path / "plant", seed=7, lots=2000)
-    app = create_plant_app(tmp_path / "plant")
+async def fresh_plant(own_plant: tuple[Path, dict[str, Any]], settings: Settings) -> AsyncIterator[FreshPlant]:
+    data, manifest = own_plant
+    app = create_plant_app(data)
     admin_client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=PLANT)
     async with app.router.lifespan_context(app), admin_client, gateway_over(app, settings) as gateway:
         yield FreshPlant(app, manifest, Plant(admin_client), gateway)

@@ -13,6 +13,7 @@ from resolvers.context import Context
 from resolvers.errors import InputError
 from resolvers.events.intake import with_plant
 from resolvers.events.normalize import MalformedEvent, normalize
+from resolvers.events.sites import at_site
 from sources.bundle import Sources
 from sources.bus.envelope import Event
 from sources.deadletters import DeadLetter as DeadLetter  # the records schema/ shows
@@ -47,8 +48,11 @@ async def replay(
         return Replayed(None, ReplayProblem.NOT_FOUND, f"no dead letter {letter_id!r}")
     if letter.status is DeadLetterStatus.REPLAYED:
         return Replayed(letter, ReplayProblem.ALREADY_REPLAYED, f"{letter_id} was replayed as event {letter.event_id}")
+    site, _, system = letter.source.rpartition("/")  # another site's letters are kept as "<site>/<system>"
     try:
-        event = normalize(letter.source, body if body is not None else letter.body)
+        event = at_site(
+            normalize(system, body if body is not None else letter.body), sources.ids, site or sources.ids.default
+        )
     except MalformedEvent as exc:
         failed = dataclasses.replace(letter, attempts=letter.attempts + 1, last_error=exc.reason)
         await dead_letters.save(failed)

@@ -2,8 +2,9 @@
 (``resolvers.events.dead_letters`` replays them).
 
 The signature is checked before (api/webhooks.py); here the body is normalized (``resolvers.events.normalize``),
-given the lot's plant when the source did not say (MES lot master, best effort), and published: the bus dedupes
-on the source event id, so a redelivered webhook is recorded once.
+named as the graph names its site's records (``resolvers.events.sites``: ``b:<id>`` for site b), given the lot's
+plant when the source did not say (MES lot master, best effort), and published: the bus dedupes on the source event
+id, so a redelivered webhook is recorded once (and the same upstream event id at two sites is two events).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from resolvers.events.normalize import MalformedEvent, normalize
+from resolvers.events.sites import at_site
 from sources.bundle import Sources
 from sources.bus.envelope import Event
 from sources.deadletters import DeadLetter, DeadLetterStore
@@ -46,18 +48,20 @@ async def ingest(
     source: str,
     body: bytes,
     delivery_id: str | None,
+    site: str | None = None,
 ) -> Ingested:
-    """Record one verified webhook. Raises only when the bus or the dead-letter store is unavailable (the sender
-    then retries: nothing is lost)."""
+    """Record one verified webhook of ``site``'s systems (the deployment's own when None). Raises only when the bus
+    or the dead-letter store is unavailable (the sender then retries: nothing is lost)."""
     try:
         event = normalize(source, body)
     except MalformedEvent as exc:
-        letter = await dead_letters.add(source, body, exc.reason, delivery_id)
+        origin = source if site in (None, sources.ids.default) else f"{site}/{source}"
+        letter = await dead_letters.add(origin, body, exc.reason, delivery_id)
         log.warning(
-            "webhook dead-lettered", extra={"source": source, "dead_letter_id": letter.id, "reason": letter.reason}
+            "webhook dead-lettered", extra={"source": origin, "dead_letter_id": letter.id, "reason": letter.reason}
         )
         return Ingested(Outcome.DEAD_LETTERED, dead_letter=letter)
-    event = await with_plant(sources, event)
+    event = await with_plant(sources, at_site(event, sources.ids, site or sources.ids.default))
     stored = await bus.publish(event)
     return Ingested(Outcome.RECORDED if stored.id == event.id else Outcome.DUPLICATE, event=stored)
 

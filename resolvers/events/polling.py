@@ -11,11 +11,15 @@ No event lost or doubled: events are published before the state and the watermar
 event id made of the record and its change stamp (holds: ``<type>:<hold id>``, as lotgraph's own commands), so a
 poll repeated after a crash appends nothing twice. On the very first poll the feed's current state is recorded as
 the baseline without events.
+
+Another site's feed (docs/sites.md) names its records by that site's own ids: the poller reads them as the graph
+names them (``b:<id>``), so its events carry the qualified ids and the site, like that site's webhooks.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -28,13 +32,14 @@ from sources.changes import ChangeBatch, ChangeFeed, Memory
 from sources.errors import SourceError
 from sources.ports import EventBus
 from sources.records import StockStatus
+from sources.sites.ids import SiteIds
 
 log = logging.getLogger("lotgraph.polling")
 
 
 class _Pending:
-    def __init__(self, feed: str, batch: ChangeBatch, memory: Memory) -> None:
-        self.feed, self.batch, self.memory = feed, batch, memory
+    def __init__(self, feed: str, batch: ChangeBatch, memory: Memory, site: str) -> None:
+        self.feed, self.batch, self.memory, self.site = feed, batch, memory, site
         self.events: list[Event] = []
         self.seen: dict[str, Any] = {}
 
@@ -49,17 +54,20 @@ class _Pending:
         fact = payload.get("id") if kind in ("HoldPlaced", "HoldReleased") else None
         event_id = f"{kind}:{fact}" if fact else f"{source}:poll:{kind}:{stamp_key}:{stamp}"
         occurred = datetime.fromisoformat(stamp) if stamp else datetime.now(UTC)
-        self.events.append(Event(kind, source, keys, payload, occurred, source_event_id=event_id))
+        self.events.append(Event(kind, source, keys, payload, occurred, source_event_id=event_id, site=self.site))
 
 
 async def poll_once(
-    feed: ChangeFeed, systems: Iterable[str], sources: Sources, bus: EventBus, memory: Memory
+    feed: ChangeFeed, systems: Iterable[str], sources: Sources, bus: EventBus, memory: Memory, site: str | None = None
 ) -> list[Event]:
-    """One poll: read the feed, publish what changed in ``systems`` (erp, qms, wms), then store state and watermark.
-    A source error leaves the watermark where it was: the next poll reads the same changes again."""
-    batch = await feed.changes()
+    """One poll: read the feed (of ``site``'s systems; the own site's when None), publish what changed in
+    ``systems`` (erp, qms, wms), then store state and watermark. A source error leaves the watermark where it was:
+    the next poll reads the same changes again."""
+    raw = await feed.changes()
+    site = site or sources.ids.default
+    batch = _at_site(raw, sources.ids, site)
     covered = set(systems)
-    pending = _Pending(feed.name, batch, memory)
+    pending = _Pending(feed.name, batch, memory, site)
     if not batch.empty:
         await asyncio.gather(
             _orders(pending, sources, batch.order_ids) if "erp" in covered else _nothing(),
@@ -72,8 +80,25 @@ async def poll_once(
         for event in pending.events:
             published.append(await bus.publish(event))
     await memory.put_many({**pending.seen, f"{feed.name}:baseline": True})
-    await feed.commit(batch)
+    await feed.commit(raw)
     return published
+
+
+def _at_site(batch: ChangeBatch, ids: SiteIds, site: str) -> ChangeBatch:
+    """The batch with its ids as the graph names ``site``'s records."""
+    if site == ids.default:
+        return batch
+
+    def q(values: frozenset[str]) -> frozenset[str]:
+        return frozenset(ids.qualify(site, v) for v in values)
+
+    stamps = {}
+    for key, stamp in batch.stamps.items():
+        kind, colon, local = key.partition(":")
+        stamps[f"{kind}:{ids.qualify(site, local)}" if colon else key] = stamp
+    return dataclasses.replace(
+        batch, order_ids=q(batch.order_ids), shipment_ids=q(batch.shipment_ids), lot_ids=q(batch.lot_ids), stamps=stamps
+    )
 
 
 async def _nothing() -> None:
@@ -149,13 +174,20 @@ async def _lots(p: _Pending, sources: Sources, ids: frozenset[str], covered: set
 
 
 async def run_poller(
-    feed: ChangeFeed, systems: Iterable[str], sources: Sources, bus: EventBus, memory: Memory, *, every: float
+    feed: ChangeFeed,
+    systems: Iterable[str],
+    sources: Sources,
+    bus: EventBus,
+    memory: Memory,
+    *,
+    every: float,
+    site: str | None = None,
 ) -> None:
     """Poll forever (until cancelled), every ``every`` seconds; a failing poll is logged and tried again."""
     covered = tuple(systems)
     while True:
         try:
-            await poll_once(feed, covered, sources, bus, memory)
+            await poll_once(feed, covered, sources, bus, memory, site)
         except SourceError as exc:
             log.warning("change poll failed; will retry", extra={"feed": feed.name, "error": exc.message})
         except Exception:  # a poller must outlive one bad poll: it is logged, and the watermark stays where it was

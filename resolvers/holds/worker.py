@@ -26,6 +26,8 @@ from sources.store import Store, StoreUnavailable
 log = logging.getLogger("lotgraph.holds")
 
 PURGE_EVERY_SECONDS = 600.0
+STOP_GRACE_SECONDS = 10.0
+"""How long ``stop`` lets the round in flight finish before cancelling it (its actions then stay leased)."""
 
 
 class PendingActionWorker:
@@ -47,6 +49,7 @@ class PendingActionWorker:
         self.rand = rand
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._stopping = False
         self._last_purge = 0.0
 
     def start(self) -> None:
@@ -54,8 +57,16 @@ class PendingActionWorker:
             self._task = asyncio.create_task(self._run(), name="lotgraph-pending-actions")
 
     async def stop(self) -> None:
+        """Stop once the round in flight is over: the actions it leased are saved with their next attempt, so a
+        restarted or another gateway tries them then, not only once the lease has run out."""
         task, self._task = self._task, None
-        if task is not None:
+        if task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), STOP_GRACE_SECONDS)
+        except TimeoutError:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -97,7 +108,7 @@ class PendingActionWorker:
         return len(results)
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             wait = self.policy.poll_seconds
             try:
                 recovered = await self.recover()
@@ -113,6 +124,8 @@ class PendingActionWorker:
                 log.warning("pending action round failed: the durable store is unavailable")
             except Exception:
                 log.exception("pending action round failed")
+            if self._stopping:  # asked during the round: no wait (nothing between here and clear() can ask)
+                break
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), wait)

@@ -44,7 +44,8 @@ def moves(records: TraceRecords) -> Iterator[CustodyEvent]:
             yield move
 
 
-def _place(value: str | None) -> dict[str, str] | None:
+def place_element(value: str | None) -> dict[str, str] | None:
+    """An EPCIS place (readPoint, bizLocation, source or destination) of a plant location or an SGLN."""
     return {"id": value if ":" in value else f"urn:lotgraph:location:{value}"} if value else None
 
 
@@ -63,13 +64,13 @@ def move_event(shared: list[CustodyEvent], name: Callable[[str], str]) -> dict[s
         event["epcList"] = containers
     direct = [m for m in shared if m.container is None]
     if direct:
-        event["quantityList"] = [_quantity(name(m.lot_id), m.quantity, m.uom) for m in direct]
+        event["quantityList"] = [quantity_element(name(m.lot_id), m.quantity, m.uom) for m in direct]
     event.update({"action": "OBSERVE", "bizStep": first.biz_step})
     if first.disposition:
         event["disposition"] = first.disposition
     for key, value in (("readPoint", first.read_point), ("bizLocation", first.biz_location)):
-        if _place(value):
-            event[key] = _place(value)
+        if place_element(value):
+            event[key] = place_element(value)
     if first.reference:
         event["bizTransactionList"] = [{"type": first.reference_type or "desadv", "bizTransaction": first.reference}]
     if sources := _parties(first.from_party, first.from_location, "source"):
@@ -89,17 +90,18 @@ def aggregation_event(found: Aggregation, name: Callable[[str], str]) -> dict[st
     if instances:
         event["childEPCs"] = instances
     if classes:
-        event["childQuantityList"] = [_quantity(name(c.id), c.quantity, c.uom) for c in classes]
+        event["childQuantityList"] = [quantity_element(name(c.id), c.quantity, c.uom) for c in classes]
     event["action"] = found.action
     if found.biz_step:
         event["bizStep"] = found.biz_step
     for key, value in (("readPoint", found.read_point), ("bizLocation", found.biz_location)):
-        if _place(value):
-            event[key] = _place(value)
+        if place_element(value):
+            event[key] = place_element(value)
     return event
 
 
-def _quantity(epc: str, amount: float | None, uom: str | None) -> dict[str, Any]:
+def quantity_element(epc: str, amount: float | None, uom: str | None) -> dict[str, Any]:
+    """An EPCIS quantity element of a lot class, its unit as a UN/CEFACT code."""
     element: dict[str, Any] = {"epcClass": epc}
     if amount is not None:
         element["quantity"] = amount

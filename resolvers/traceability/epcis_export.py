@@ -20,9 +20,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from resolvers.traceability import custody_export
+from resolvers.traceability.custody_export import quantity_element
 from resolvers.traceability.export_meta import ExportMeta, stamp
 from resolvers.traceability.trace_records import TraceRecords
-from sources import gs1, units
+from sources import gs1
 from sources.records import Lot, Shipment, ShipmentStatus
 
 CONTEXT: list[Any] = [
@@ -44,19 +45,9 @@ class Namer:
         return gs1.epc_class_of(lot_id, master.gtin if master else None, self.length)
 
 
-def _quantity(epc: str, amount: float | None, uom: str | None) -> dict[str, Any]:
-    element: dict[str, Any] = {"epcClass": epc}
-    if amount is not None:
-        element["quantity"] = amount
-        if uom:
-            element["uom"] = units.code_of(uom)
-    return element
-
-
 def _place(value: str | None) -> dict[str, Any]:
-    if not value:
-        return {}
-    return {"bizLocation": {"id": value if ":" in value else f"urn:lotgraph:location:{value}"}}
+    place = custody_export.place_element(value)
+    return {"bizLocation": place} if place else {}
 
 
 def lot_event(records: TraceRecords, lot: Lot, name: Namer) -> dict[str, Any] | None:
@@ -64,13 +55,13 @@ def lot_event(records: TraceRecords, lot: Lot, name: Namer) -> dict[str, Any] | 
     when = edges[0].occurred_at if edges and edges[0].occurred_at else lot.produced_at
     if when is None:
         return None
-    output = _quantity(name(lot.id), lot.quantity, lot.uom)
+    output = quantity_element(name(lot.id), lot.quantity, lot.uom)
     event: dict[str, Any] = {"eventTime": stamp(when), "eventTimeZoneOffset": "+00:00"}
     if edges:
         event = {
             "type": "TransformationEvent",
             **event,
-            "inputQuantityList": [_quantity(name(e.input_lot_id), e.quantity, e.uom) for e in edges],
+            "inputQuantityList": [quantity_element(name(e.input_lot_id), e.quantity, e.uom) for e in edges],
             "outputQuantityList": [output],
         }
     else:
@@ -94,7 +85,7 @@ def shipping_event(shipment: Shipment, lot_ids: set[str], name: Namer) -> dict[s
         "eventTime": stamp(when),
         "eventTimeZoneOffset": "+00:00",
         "action": "OBSERVE",
-        "quantityList": [_quantity(name(a.lot_id), a.quantity, uom) for a, uom in lines],
+        "quantityList": [quantity_element(name(a.lot_id), a.quantity, uom) for a, uom in lines],
         "bizStep": "shipping",
         "disposition": "in_transit",
         **_place(shipment.warehouse),

@@ -22,6 +22,7 @@ def encode(event: Event) -> str:
             "recorded_at": event.recorded_at.isoformat(),
             "correlation_id": event.correlation_id,
             "plant": event.plant,
+            **({"site": event.site} if event.site is not None else {}),
             "keys": {
                 "lot_ids": list(event.keys.lot_ids),
                 "order_ids": list(event.keys.order_ids),
@@ -48,6 +49,7 @@ def decode(text: str | bytes, cursor: str) -> Event:
         recorded_at=datetime.fromisoformat(body["recorded_at"]),
         correlation_id=body["correlation_id"],
         plant=body["plant"],
+        site=body.get("site"),
         keys=BusinessKeys(
             lot_ids=tuple(keys["lot_ids"]),
             order_ids=tuple(keys["order_ids"]),

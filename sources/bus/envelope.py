@@ -50,3 +50,6 @@ class Event:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     recorded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     cursor: str | None = None  # assigned by the bus when the event is appended
+    site: str | None = None
+    """The site (docs/sites.md) whose systems raised it; None when they did not say (lotgraph's own commands, events
+    recorded before sites had events)."""

@@ -14,7 +14,6 @@ The cursor of an event is its stream entry id (``1714550400000-0``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator, Sequence
@@ -97,6 +96,7 @@ class RedisBus:
         self._fanout = FanOut(queue_size)
         self._reader: asyncio.Task[None] | None = None
         self._last_id = NO_ENTRY
+        self._closing = False
         self.connected = asyncio.Event()  # set while the reader is reading; for health and tests
 
     @property
@@ -123,14 +123,20 @@ class RedisBus:
         except BusUnavailable:
             await self._redis.aclose()
             raise
+        self._closing = False
         self._reader = asyncio.create_task(self._read_forever(), name="lotgraph-bus-reader")
 
     async def aclose(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-            self._reader = None
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            # The flag ends the reader after its current XREAD even if the cancellation is lost on the way through
+            # redis-py (a reader was seen reading on, cancelling, for minutes). asyncio.wait keeps the reader's
+            # CancelledError in it and lets a caller that gives up on closing cancel this call.
+            self._closing = True
+            reader.cancel()
+            await asyncio.wait([reader])
+            if not reader.cancelled() and reader.exception() is not None:
+                log.warning("event stream reader failed: %s", reader.exception())
         if self._redis is not None:
             await self._redis.aclose()
             self._redis = None
@@ -209,7 +215,7 @@ class RedisBus:
     async def _read_forever(self) -> None:
         backoff = 0.05
         redis_ = self._opened()
-        while True:
+        while not self._closing:
             try:
                 reply = await redis_.xread({self.key: self._last_id}, count=READ_COUNT, block=BLOCK_MS)
             except Failure as exc:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import time
 import uuid
@@ -25,7 +24,6 @@ from playwright.async_api import BrowserContext, Page, ViewportSize, async_playw
 
 from bench import launch
 from bench.launch import Launched
-from plant.generator import generate
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "artifacts" / "dashboard"
@@ -72,13 +70,6 @@ def chromium() -> str:
             pytrace=False,
         )
     return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def generated_plant(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """One generated plant for the whole session; each test serves a copy of it, so tests do not see each other."""
-    data_dir = tmp_path_factory.mktemp("dashboard-plant")
-    return data_dir, generate(data_dir, seed=7, lots=2000)
 
 
 @dataclass
@@ -160,10 +151,8 @@ class Stack:
 
 
 @pytest.fixture
-async def stack(tmp_path: Path, generated_plant: tuple[Path, dict[str, Any]]) -> AsyncIterator[Stack]:
-    source, manifest = generated_plant
-    plant_dir = tmp_path / "plant"
-    shutil.copytree(source, plant_dir)
+async def stack(tmp_path: Path, own_plant: tuple[Path, dict[str, Any]]) -> AsyncIterator[Stack]:
+    plant_dir, manifest = own_plant
     port = launch.free_port()
     webhooks = ["--webhook-url", f"http://127.0.0.1:{port}"]  # the plant sends its changes as signed webhooks
     secret = {"PLANT_WEBHOOK_SECRET": WEBHOOK_SECRET}

@@ -20,15 +20,17 @@ from bench import launch
 from bench.launch import LOTGRAPH
 from plant.activity import MAX_RATE, PlantActivity, Protected, Step, WithActivity
 from plant.app import create_plant_app
-from plant.generator import generate
+from tests.conftest import PlantTemplate
 from tests.dashboard.conftest import until
 
 STEPS = 80
 
 
 @contextlib.asynccontextmanager
-async def plant_client(data_dir: Path) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
-    manifest = generate(data_dir, seed=7, lots=2000)
+async def plant_client(
+    template: PlantTemplate, data_dir: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, dict[str, Any]]]:
+    manifest = template.copy_to(data_dir)
     app = create_plant_app(data_dir)
     async with (
         app.router.lifespan_context(app),
@@ -37,8 +39,10 @@ async def plant_client(data_dir: Path) -> AsyncIterator[tuple[httpx.AsyncClient,
         yield client, manifest
 
 
-async def run_steps(data_dir: Path, seed: int) -> tuple[list[Step | None], dict[str, Any], dict[str, Any]]:
-    async with plant_client(data_dir) as (client, manifest):
+async def run_steps(
+    template: PlantTemplate, data_dir: Path, seed: int
+) -> tuple[list[Step | None], dict[str, Any], dict[str, Any]]:
+    async with plant_client(template, data_dir) as (client, manifest):
         protected = Protected.of_manifest(manifest)
         before = await _protected_state(client, manifest)
         activity = PlantActivity(client, seed=seed, protected=protected, run_id="test")
@@ -72,8 +76,10 @@ def outbox_types(data_dir: Path) -> collections.Counter[str]:
     return counts
 
 
-async def test_the_activity_moves_the_plant_through_its_apis_and_spares_the_demo_ids(tmp_path: Path) -> None:
-    steps, before, after = await run_steps(tmp_path / "plant", seed=11)
+async def test_the_activity_moves_the_plant_through_its_apis_and_spares_the_demo_ids(
+    plant_template: PlantTemplate, tmp_path: Path
+) -> None:
+    steps, before, after = await run_steps(plant_template, tmp_path / "plant", seed=11)
     done = [s for s in steps if s is not None]
     assert len(done) >= STEPS * 0.9
     actions = collections.Counter(s.action for s in done)
@@ -87,10 +93,10 @@ async def test_the_activity_moves_the_plant_through_its_apis_and_spares_the_demo
     assert after == before
 
 
-async def test_the_same_seed_makes_the_same_steps(tmp_path: Path) -> None:
-    first, _, _ = await run_steps(tmp_path / "a", seed=5)
-    second, _, _ = await run_steps(tmp_path / "b", seed=5)
-    other, _, _ = await run_steps(tmp_path / "c", seed=6)
+async def test_the_same_seed_makes_the_same_steps(plant_template: PlantTemplate, tmp_path: Path) -> None:
+    first, _, _ = await run_steps(plant_template, tmp_path / "a", seed=5)
+    second, _, _ = await run_steps(plant_template, tmp_path / "b", seed=5)
+    other, _, _ = await run_steps(plant_template, tmp_path / "c", seed=6)
     assert first == second
     assert first != other
 

@@ -1,11 +1,15 @@
 """`lotgraph demo --sites 2` as a user runs it: two reference plants and one gateway in real processes; the banner's
-cross-site lot traces into site b, and its site-scoped quality token reads site a but may not hold there."""
+cross-site lot traces into site b, its site-scoped quality token reads site a but may not hold there, and a hold
+placed directly in site b's QMS reaches the gateway (b's plant posts its webhooks to b's route)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -16,6 +20,7 @@ TRACE = """query($lot: ID!) { lotGenealogy(lotId: $lot, direction: FORWARD) {
   edges { from to crossSite } summary { bySite { site lots } } } }"""
 PLACE = """mutation($lot: ID!, $key: String!) { placeHold(input: {lotIds: [$lot], reasonCode: OTHER,
   idempotencyKey: $key}) { holds { id } errors { code lotId } } }"""
+RECENT = """{ recentEvents(last: 100) { type site keys { lotIds } payload } }"""
 
 
 async def test_the_two_site_demo_traces_across_sites_and_scopes_holds(tmp_path: Path) -> None:
@@ -23,8 +28,10 @@ async def test_the_two_site_demo_traces_across_sites_and_scopes_holds(tmp_path: 
         banner = demo.banner
         crossed = re.search(r"received by b \(trace it FORWARD\): (\S+)$", banner, flags=re.MULTILINE)
         scoped = re.search(r"^\s+quality@b: (ey\S+)$", banner, flags=re.MULTILINE)
+        plant_b = re.search(r" b: (http://\S+)/\{erp", banner)
         assert crossed, banner
         assert scoped, banner
+        assert plant_b, banner
         lot = crossed.group(1)
         headers = {"Authorization": f"Bearer {scoped.group(1)}"}
         async with httpx.AsyncClient(base_url=demo.gateway, headers=headers, timeout=30) as client:
@@ -34,11 +41,27 @@ async def test_the_two_site_demo_traces_across_sites_and_scopes_holds(tmp_path: 
                     "/graphql", json={"query": PLACE, "variables": {"lot": lot, "key": str(uuid.uuid4())}}
                 )
             ).json()
+            hold = {"lot_id": lot, "reason_code": "OTHER", "placed_by": "qa.at.b"}  # in b's QMS, not through lotgraph
+            placed = await client.post(f"{plant_b.group(1)}/qms/holds", json=hold, headers={"Idempotency-Key": "k1"})
+            assert placed.status_code == 201, placed.text
+            hold_id = f"b:{placed.json()['id']}"
+            deadline = time.monotonic() + 20
+            while not (found := [e for e in await _recent(client) if e["payload"].get("id") == hold_id]):
+                assert time.monotonic() < deadline, f"b's hold {hold_id} raised no event"
+                await asyncio.sleep(0.1)
+    (event,) = found
+    assert (event["type"], event["site"], event["keys"]["lotIds"]) == ("HoldPlaced", "b", [f"b:{lot}"])
     assert "errors" not in traced, traced
     trace = traced["data"]["lotGenealogy"]
     assert {"from": lot, "to": f"b:{lot}", "crossSite": True} in trace["edges"]
     assert [s["site"] for s in trace["summary"]["bySite"]] == ["a", "b"]
     assert held["data"]["placeHold"] == {"holds": [], "errors": [{"code": "FORBIDDEN", "lotId": lot}]}
+
+
+async def _recent(client: httpx.AsyncClient) -> list[dict[str, Any]]:
+    body = (await client.post("/graphql", json={"query": RECENT})).json()
+    events: list[dict[str, Any]] = body["data"]["recentEvents"]
+    return events
 
 
 BOTH_WAYS = """query($lot: ID!, $made: ID!) {

@@ -16,7 +16,6 @@ import redis.asyncio as aioredis
 
 from bench import launch
 from bench.launch import Launched
-from plant.generator import generate
 from sources.bus.envelope import BusinessKeys, Event
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -114,7 +113,6 @@ def redis_server(tmp_path: Path) -> Iterator[RedisServer]:
 
 
 @pytest.fixture
-def plant_data(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    """A generated plant of this test's own: the tests change plant data (holds)."""
-    data = tmp_path / "plant"
-    return data, generate(data, seed=7, lots=2000)
+def plant_data(own_plant: tuple[Path, dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+    """A plant of this test's own (a copy of the session's generated one): the tests change plant data (holds)."""
+    return own_plant

@@ -11,7 +11,7 @@ import redis.asyncio as aioredis
 from bench.launch import free_port
 from sources.bus.errors import BusUnavailable, CursorExpired, InvalidCursor
 from sources.bus.redis import RedisBus, parse_cursor
-from tests.events.conftest import REDIS_URL, RedisServer, hold_event, take
+from tests.events.conftest import DEADLINE, REDIS_URL, RedisServer, hold_event, take
 
 
 @pytest.fixture
@@ -19,7 +19,7 @@ async def bus(redis_url: str, stream: str) -> AsyncIterator[RedisBus]:
     bus = RedisBus(redis_url, stream=stream, queue_size=16)
     await bus.open()
     yield bus
-    await bus.aclose()
+    await asyncio.wait_for(bus.aclose(), DEADLINE)
 
 
 async def test_publish_dedupes_by_event_id_and_by_source_event_id(bus: RedisBus) -> None:
@@ -52,7 +52,7 @@ async def test_an_event_published_on_one_replica_reaches_subscribers_of_the_othe
         published = await bus.publish(hold_event("L1", 1))
         assert await take(events, 1) == [published]
     finally:
-        await other.aclose()
+        await asyncio.wait_for(other.aclose(), DEADLINE)
 
 
 async def test_a_cursor_older_than_the_retention_is_refused_not_silently_gapped(bus: RedisBus, redis_url: str) -> None:

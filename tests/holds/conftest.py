@@ -23,7 +23,6 @@ from api.settings import SOURCES, Settings, load_settings
 from bench import launch
 from bench.launch import Launched
 from plant.app import create_plant_app
-from plant.generator import generate
 from sources.bus.envelope import Event
 from sources.bus.sqlite import SqliteBus
 from sources.store import SqliteStore, Store
@@ -238,10 +237,9 @@ async def running_gateway(settings: Settings, plant: Starlette) -> AsyncIterator
 
 
 @pytest.fixture
-def plant_data(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
-    """A plant of this test's own: holds change its data."""
-    data = tmp_path / "plant"
-    return data, generate(data, seed=7, lots=2000)
+def plant_data(own_plant: tuple[Path, dict[str, Any]]) -> tuple[Path, dict[str, Any]]:
+    """A plant of this test's own: holds change its data (a copy of the session's generated one)."""
+    return own_plant
 
 
 @pytest.fixture

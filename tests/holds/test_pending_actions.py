@@ -143,7 +143,16 @@ async def test_a_pending_action_survives_a_gateway_restart(
     async with running_gateway(settings, plant) as gateway:
         payload = await gateway.place(lotIds=[lot], reasonCode="OUT_OF_SPEC", idempotencyKey=new_key(), wms_down=True)
         (action,) = payload["pendingActions"]
-    await admin.faults("wms", outage=False)
+        # Stopped while its worker tries the block again (a slow WMS keeps the attempt in flight): the attempt ends
+        # and is saved before the worker stops, so the action is not left leased to a gateway that is gone.
+        await admin.reset_stats()
+        await admin.faults("wms", outage=True, latency_ms=1000)
+
+        async def trying() -> bool | None:
+            return True if (await admin.stats())["wms"].get("POST /stock/block") else None
+
+        await eventually(trying, "the worker tries the block again")
+    await admin.faults("wms", outage=False, latency_ms=0)
     assert await state.stock_statuses(lot) == {"UNRESTRICTED"}  # nobody is running: nothing happened yet
 
     async with running_gateway(settings, plant) as restarted:

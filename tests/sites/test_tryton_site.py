@@ -6,8 +6,10 @@ with its own RPC); a hold spreads from a to b, blocking stock in a's WMS and mov
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +34,7 @@ from sources.http import SourceClient
 from sources.tryton.client import TrytonLogin, TrytonRpc
 from sources.tryton.mapping import QUARANTINE_CODE
 from tests.conftest import PLANT, TEST_SECRET, Gateway
+from tests.events.live import eventually
 from tests.holds.conftest import PLACE
 from tests.sites.fixtures import Sites
 from tests.sites.test_genealogy import TRACE, Edge, bfs
@@ -72,6 +75,7 @@ async def gateway(sites: Sites, tryton_b: TrytonSite, tmp_path: Path) -> AsyncIt
     env |= {"LOTGRAPH_SITE": "a", "LOTGRAPH_SITES": "b", "LOTGRAPH_SITE_B_QMS_URL": "http://site-b.test/qms",
             "LOTGRAPH_AUTH_HS256_SECRET": TEST_SECRET, "LOTGRAPH_LIMITS_RATE": "0",
             "LOTGRAPH_DATA_DIR": str(tmp_path / "gateway")}  # fmt: skip
+    env["LOTGRAPH_SITE_B_ERP_TRYTON_POLL_SECONDS"] = "0.5"  # the change poller of b's Tryton (one feed, ERP's)
     for name in TRYTON_SYSTEMS:
         prefix = f"LOTGRAPH_SITE_B_{name.upper()}_"
         env |= {prefix + "URL": tryton_b.server.url, prefix + "KIND": "tryton", prefix + "TIMEOUT": "30"}
@@ -199,3 +203,44 @@ async def test_a_hold_at_a_blocks_a_s_stock_and_quarantines_b_s_in_tryton(
     for lot, quantities in stock.items():  # every lot's available stock moved into quarantine, none left
         assert quantities["STO"] == 0, (lot, quantities)
         assert quantities[QUARANTINE_CODE] > 0, (lot, quantities)
+
+
+RECENT = """{ recentEvents(last: 50) { type source site keys { shipmentIds } payload } }"""
+
+
+async def test_a_change_made_in_b_s_tryton_becomes_an_event_of_site_b(
+    gateway: Gateway, tryton_b: TrytonSite, tmp_path: Path
+) -> None:
+    """b's Tryton sends no webhooks: b's own poller (its own watermark, beside a's none) reads the change."""
+    memory = tmp_path / "gateway" / "tryton-poll.db"
+
+    def baseline_taken() -> bool:
+        if not memory.exists():
+            return False
+        with contextlib.closing(sqlite3.connect(memory)) as db:
+            return db.execute("SELECT 1 FROM memory WHERE key = 'b/tryton:baseline'").fetchone() is not None
+
+    await eventually(baseline_taken, "b's first poll")
+    shipment = tryton_b.manifest["shipments"]["assigned"][-1]
+    rpc = tryton_b.rpc()
+    try:
+        (found,) = await rpc.search_read("stock.shipment.out", [("number", "=", shipment)], ["id"])
+        await rpc.write_call("stock.shipment.out", "pick", [found["id"]])
+    finally:
+        await rpc.aclose()
+
+    def picked(body: dict[str, Any]) -> list[dict[str, Any]]:
+        events = body["data"]["recentEvents"]
+        return [e for e in events if e["type"] == "AllocationChanged" and e["payload"]["stage"] == "PICKED"]
+
+    deadline = time.monotonic() + 20
+    while not picked(body := await gateway.query(RECENT)):
+        assert time.monotonic() < deadline, f"no event of the pick at b: {body}"
+        await asyncio.sleep(0.1)
+    (event,) = picked(body)
+    assert event["site"] == "b"
+    assert event["source"] == "wms"
+    assert event["keys"]["shipmentIds"] == [f"b:{shipment}"]
+    with contextlib.closing(sqlite3.connect(memory)) as db:
+        watermarks = {row[0] for row in db.execute("SELECT key FROM memory WHERE key LIKE '%watermark'")}
+    assert watermarks == {"b/tryton:watermark"}  # site a sends webhooks: no poller of its own
