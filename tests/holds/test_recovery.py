@@ -14,10 +14,10 @@ from api.adapters import open_sources
 from resolvers.holds.idempotency import upstream_key
 from resolvers.holds.outcomes import decode_place
 from resolvers.holds.policy import HoldPolicy
-from resolvers.holds.recovery import recover_due
+from resolvers.holds.recovery import recover, recover_due
 from resolvers.holds.saga import PLACE, Saga, SagaLot, SagaStatus, saga_of_row, saga_to_row
 from sources.bundle import Sources
-from sources.store import ActionQuery, ClaimState, Store
+from sources.store import ActionQuery, ClaimLost, ClaimState, Fence, Store
 from tests.holds.conftest import Clock, gateway_settings, open_store
 
 POLICY = HoldPolicy(lease_seconds=30, max_attempts=4)
@@ -37,6 +37,29 @@ def _saga(now: float) -> Saga:
         SagaLot(lot, upstream_key("key", "hold", lot), upstream_key("key", "block", lot)) for lot in ("L1", "L2", "L3")
     )
     return Saga("SG-key", PLACE, "key", "fp", "qa", "c-1", at, at, lots, reason_code="RECALL")
+
+
+async def test_a_recovery_whose_claim_was_taken_over_records_nothing(
+    stores: tuple[Callable[[], Store], Clock], sources: Sources
+) -> None:
+    make, clock = stores
+    store = await open_store(make)
+    await store.claim("key", "fp", lease_seconds=30)
+    saga = _saga(clock.now)
+    await store.save_saga(saga_to_row(saga, lease_until=clock.now + 30))
+    clock.now += 31  # the process died
+    slow = await store.claim("key", "fp", lease_seconds=30)  # a recovery takes it over, then stalls past its lease
+    clock.now += 31
+    fast = await store.claim("key", "fp", lease_seconds=30)  # and another takes it over from that one
+    assert slow.state is fast.state is ClaimState.CLAIMED
+    with pytest.raises(ClaimLost):
+        await recover(store, None, sources, POLICY, saga, Fence("key", slow.token, POLICY.lease_seconds))
+    assert await store.actions(ActionQuery(limit=10)) == []  # no actions recorded by the stalled recovery
+    row = await store.saga(saga.id)
+    assert row is not None
+    assert saga_of_row(row).status is SagaStatus.RUNNING  # nor the record marked RECOVERED
+    await recover(store, None, sources, POLICY, saga, Fence("key", fast.token, POLICY.lease_seconds))
+    assert len(await store.actions(ActionQuery(limit=10))) == 3
 
 
 async def test_two_workers_take_a_dead_command_over_once(
