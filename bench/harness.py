@@ -22,6 +22,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -201,7 +202,7 @@ def serve(
         yield server
     finally:
         code = server.stop(deadline=10)
-        if code != 0:
+        if code not in (0, -signal.SIGTERM):  # stopped by the SIGTERM sent here: a clean stop
             print(f"note: server {app} exited with code {code}; log kept at {log}", file=sys.stderr)
         else:
             log.unlink(missing_ok=True)

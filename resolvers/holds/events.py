@@ -9,6 +9,7 @@ publishes nothing twice: the bus appends a repeated id once.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -19,6 +20,7 @@ from resolvers.holds.outcomes import hold_to_dict
 from sources.bus.envelope import BusinessKeys, Event
 from sources.ports import EventBus
 from sources.records import Hold, StockChange
+from sources.sites.ids import SiteIds
 from sources.store import Store
 
 log = logging.getLogger("lotgraph.holds")
@@ -115,11 +117,18 @@ def pending_action_changed(
     )
 
 
-async def publish(bus: EventBus | None, store: Store | None, events: Iterable[Event]) -> list[Event]:
-    """Publish in order, then record them in the hold history (one write); return the events that could not be
-    recorded (logged, never raised: the change they describe has happened in the systems of record and stays
-    visible there)."""
-    events = list(events)
+def _sited(event: Event, ids: SiteIds) -> Event:
+    """The event with the site of its lot (``b:<lot>`` is site b's; a bare id the deployment's own site's)."""
+    if event.site is not None or not event.keys.lot_ids:
+        return event
+    return dataclasses.replace(event, site=ids.site_of(event.keys.lot_ids[0]))
+
+
+async def publish(bus: EventBus | None, store: Store | None, events: Iterable[Event], *, ids: SiteIds) -> list[Event]:
+    """Publish in order, each with its lot's site, then record them in the hold history (one write); return the
+    events that could not be recorded (logged, never raised: the change they describe has happened in the systems
+    of record and stays visible there)."""
+    events = [_sited(event, ids) for event in events]
     failed: list[Event] = []
     for event in events:
         try:
@@ -143,9 +152,10 @@ class Publisher:
     a change that must be announced before the step that made it is recorded done). ``close`` waits for the last
     one and returns those that could not be recorded."""
 
-    def __init__(self, bus: EventBus | None, store: Store | None) -> None:
+    def __init__(self, bus: EventBus | None, store: Store | None, *, ids: SiteIds) -> None:
         self.bus = bus
         self.store = store
+        self.ids = ids
         self._queue: asyncio.Queue[Event | asyncio.Future[None] | None] = asyncio.Queue()
         self._task = asyncio.create_task(self._run()) if bus is not None or store is not None else None
         self._failed: list[Event] = []
@@ -170,7 +180,8 @@ class Publisher:
             while not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             closing = None in batch
-            self._failed += await publish(self.bus, self.store, [e for e in batch if isinstance(e, Event)])
+            events = [e for e in batch if isinstance(e, Event)]
+            self._failed += await publish(self.bus, self.store, events, ids=self.ids)
             for waiter in batch:
                 if isinstance(waiter, asyncio.Future) and not waiter.done():
                     waiter.set_result(None)

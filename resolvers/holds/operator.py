@@ -59,5 +59,5 @@ async def _save(ctx: Context, action: PendingAction, change: str) -> PendingActi
     store = store_of(ctx)
     await store.save_actions([action_to_row(action)])
     event = hold_events.pending_action_changed(action, plant=action.plant, change=change, by=ctx.user)
-    await hold_events.publish(ctx.bus, store, [event])
+    await hold_events.publish(ctx.bus, store, [event], ids=ctx.sources.ids)
     return action

@@ -59,7 +59,7 @@ async def recover(
     done = saga_to_row(ended(saga, SagaStatus.RECOVERED, now=now), lease_until=0)
     await store.save_saga(done, [action_to_row(a) for a in actions], lease_seconds=0, fence=fence)
     announced = [hold_events.pending_action_changed(a, plant=a.plant) for a in actions]
-    await hold_events.publish(bus, store, await _holds_announced(sources, saga) + announced)
+    await hold_events.publish(bus, store, await _holds_announced(sources, saga) + announced, ids=sources.ids)
     left = [action_of_row(row) for row in await store.action_rows(action_ids(saga))]
     log.warning(
         "%s recovered after its process died: %d step(s) left as pending actions",

@@ -120,13 +120,13 @@ async def _unblock(run: Run, base: ReleaseHoldOutcome, hold: Hold, action: Pendi
     # step repeats its events under the same ids, which the bus keeps once).
     released = hold_events.hold_released(hold, plant=action.plant, correlation_id=ctx.correlation_id,
                                          operation_key=run.key)  # fmt: skip
-    not_recorded = await hold_events.publish(ctx.bus, run.store, [released, *events_of(result)])
+    not_recorded = await hold_events.publish(ctx.bus, run.store, [released, *events_of(result)], ids=ctx.sources.ids)
     if done:
         await run.store.remove_actions([action.id])
     else:
         await run.store.save_actions([action_to_row(result.action)], expected=expected_of([result]))
         announced = [hold_events.pending_action_changed(result.action, plant=action.plant)]
-        not_recorded += await hold_events.publish(ctx.bus, run.store, announced)
+        not_recorded += await hold_events.publish(ctx.bus, run.store, announced, ids=ctx.sources.ids)
     crashpoints.reached("release:wms-done")
     applied = result.applied
     warnings = [] if done else [pending_notice(result.action)]

@@ -95,7 +95,7 @@ async def _place(
     if lots:
         await run.write(saga)
         crashpoints.reached("place:planned")
-    publisher = hold_events.Publisher(ctx.bus, run.store)
+    publisher = hold_events.Publisher(ctx.bus, run.store, ids=ctx.sources.ids)
     try:
         outcome = await _hold_and_block(run, saga, plan, base, publisher)
     finally:

@@ -94,7 +94,8 @@ class PendingActionWorker:
         results = await asyncio.gather(*(one(action_of_row(row)) for row in rows))
         # What the systems did is published before the actions' new states are saved, so no crash loses it (the
         # action runs again and repeats its events under the same ids, which the bus keeps once).
-        await hold_events.publish(self.bus, self.store, [e for r in results for e in events_of(r)])
+        done = [e for r in results for e in events_of(r)]
+        await hold_events.publish(self.bus, self.store, done, ids=self.sources.ids)
         rows = [action_to_row(r.action) for r in results]
         saved = set(await self.store.save_actions(rows, expected=expected_of(results)))
         for result in results:
@@ -104,7 +105,7 @@ class PendingActionWorker:
             for r in results
             if r.action.status is not ActionStatus.PENDING and r.action.id in saved
         ]
-        await hold_events.publish(self.bus, self.store, announced)
+        await hold_events.publish(self.bus, self.store, announced, ids=self.sources.ids)
         return len(results)
 
     async def _run(self) -> None:

@@ -11,6 +11,8 @@ from tests.holds.conftest import PLACE, RELEASE
 from tests.sites.fixtures import Sites
 from tests.sites.test_genealogy import bfs, both_plants
 
+RECENT = "{ recentEvents(last: 500) { type source site keys { lotIds } } }"
+
 
 def quality(*sites: str) -> str:
     return mint(TEST_SECRET, "qe", ["quality"], sites=list(sites))
@@ -67,6 +69,14 @@ async def test_a_hold_propagates_across_sites_and_blocks_stock_in_both_warehouse
         assert statuses, f"no stock of the held lots at {site}"
         assert all(found == {"BLOCKED"} for found in statuses.values()), (site, statuses)
     assert all(h["id"].startswith("b:") == h["lotId"].startswith("b:") for h in payload["holds"])
+    # The command's own events say the site of their lot.
+    recent = await two_sites.as_token(quality("a", "b")).query(RECENT, {})
+    announced = {
+        (event["keys"]["lotIds"][0].startswith("b:"), event["site"])
+        for event in recent["data"]["recentEvents"]
+        if event["source"] == "lotgraph" and event["type"] in ("HoldPlaced", "StockStatusChanged")
+    }
+    assert announced == {(False, "a"), (True, "b")}, announced
 
 
 async def test_a_token_scoped_to_a_site_holds_only_that_site_s_lots(two_sites: Gateway, sites: Sites) -> None:
