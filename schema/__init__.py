@@ -23,6 +23,7 @@ from schema.genealogy import GenealogyQuery
 from schema.health import HealthQuery
 from schema.hold_operations import HoldOperationsMutation, HoldOperationsQuery
 from schema.holds import HoldMutation, HoldQuery
+from schema.hooks import ExtensionsRunner
 from schema.lean import lean_resolvers
 from schema.query import Query as CatalogQuery
 from schema.readiness import ReadinessQuery
@@ -53,6 +54,11 @@ class Schema(strawberry.Schema):
 
     def as_str(self) -> str:
         return print_sdl(self._schema)
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
 
 def build_schema(extensions: Sequence[ExtensionFactory] = (), *, federation: bool = False) -> strawberry.Schema:

@@ -6,9 +6,17 @@ from __future__ import annotations
 
 import strawberry.federation
 from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
+
+from schema.hooks import ExtensionsRunner
 
 
 class FederationSchema(strawberry.federation.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         """As ``schema.Schema``: the error policy extension logs unexpected errors once."""
+
+    def create_extensions_runner(
+        self, execution_context: ExecutionContext, extensions: list[SchemaExtension]
+    ) -> ExtensionsRunner:
+        return ExtensionsRunner(execution_context=execution_context, extensions=extensions)

@@ -1,0 +1,100 @@
+"""The schema extensions' hooks, entered without strawberry's per-request wrapping.
+
+For every operation strawberry asks each extension, for each of four stages (operation, parsing, validation,
+execution), whether it defines that hook (``inspect`` checks), and wraps every generator hook it finds in a new
+``contextlib.contextmanager`` (a ``functools.wraps`` copy per hook per request). With lotgraph's nine extensions
+that was about a tenth of the CPU of a one-lot query (docs/benchmarks.md, "Fixed cost per request"). Here the
+answer to "which hooks, of which kind" is computed once per extension class and stage, and a generator hook is
+entered as the very context manager ``contextmanager`` would have built, with the same semantics (exceptions
+thrown into the generator, ``StopIteration`` handling). Hooks on stream results (subscriptions) keep strawberry's
+path.
+"""
+
+from __future__ import annotations
+
+import inspect
+from contextlib import _AsyncGeneratorContextManager, _GeneratorContextManager
+from typing import Any, Literal
+
+from strawberry.extensions import SchemaExtension
+from strawberry.extensions.context import (
+    ExecutingContextManager,
+    OperationContextManager,
+    ParsingContextManager,
+    ValidationContextManager,
+    WrappedHook,
+)
+from strawberry.extensions.runner import SchemaExtensionsRunner
+
+Kind = Literal["generator", "async generator", "callable"] | None
+_KINDS: dict[tuple[type[SchemaExtension], str], Kind] = {}
+
+
+def hook_kind(cls: type[SchemaExtension], name: str) -> Kind:
+    """What ``cls`` defines for the hook ``name``: nothing (None), a generator, an async generator, a callable."""
+    key = (cls, name)
+    if key in _KINDS:
+        return _KINDS[key]
+    found = getattr(cls, name)
+    kind: Kind
+    if found is getattr(SchemaExtension, name):
+        kind = None
+    elif inspect.isgeneratorfunction(found):
+        kind = "generator"
+    elif inspect.isasyncgenfunction(found):
+        kind = "async generator"
+    else:
+        kind = "callable"  # strawberry's own path (and its error if it is not callable)
+    _KINDS[key] = kind
+    return kind
+
+
+class _CachedHooks:
+    """``get_hook`` of strawberry's stage context managers, from the per-class answer of ``hook_kind``."""
+
+    __slots__ = ()
+    HOOK_NAME: str
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        kind = hook_kind(type(extension), self.HOOK_NAME)
+        if kind is None:
+            return None
+        function = getattr(type(extension), self.HOOK_NAME)
+        if kind == "generator":
+            return WrappedHook(extension, lambda: _GeneratorContextManager(function, (extension,), {}), False)
+        if kind == "async generator":
+            return WrappedHook(extension, lambda: _AsyncGeneratorContextManager(function, (extension,), {}), True)
+        hook: WrappedHook | None = super().get_hook(extension)  # type: ignore[misc]
+        return hook
+
+
+class _Operation(_CachedHooks, OperationContextManager):
+    __slots__ = ()
+
+
+class _Parsing(_CachedHooks, ParsingContextManager):
+    __slots__ = ()
+
+
+class _Validation(_CachedHooks, ValidationContextManager):
+    __slots__ = ()
+
+
+class _Executing(_CachedHooks, ExecutingContextManager):
+    __slots__ = ()
+
+
+class ExtensionsRunner(SchemaExtensionsRunner):
+    """strawberry's runner with the stage context managers above."""
+
+    def operation(self) -> Any:
+        return _Operation(self.extensions)
+
+    def parsing(self) -> Any:
+        return _Parsing(self.extensions)
+
+    def validation(self) -> Any:
+        return _Validation(self.extensions)
+
+    def executing(self) -> Any:
+        return _Executing(self.extensions)
