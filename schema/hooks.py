@@ -26,7 +26,7 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
-Kind = Literal["generator", "async generator", "callable"] | None
+Kind = Literal["generator", "async generator", "function", "coroutine function", "other"] | None
 _KINDS: dict[tuple[type[SchemaExtension], str], Kind] = {}
 
 
@@ -43,8 +43,12 @@ def hook_kind(cls: type[SchemaExtension], name: str) -> Kind:
         kind = "generator"
     elif inspect.isasyncgenfunction(found):
         kind = "async generator"
+    elif inspect.iscoroutinefunction(found):
+        kind = "coroutine function"
+    elif callable(found):
+        kind = "function"
     else:
-        kind = "callable"  # strawberry's own path (and its error if it is not callable)
+        kind = "other"  # strawberry's own path, and its error
     _KINDS[key] = kind
     return kind
 
@@ -64,8 +68,38 @@ class _CachedHooks:
             return WrappedHook(extension, lambda: _GeneratorContextManager(function, (extension,), {}), False)
         if kind == "async generator":
             return WrappedHook(extension, lambda: _AsyncGeneratorContextManager(function, (extension,), {}), True)
+        if kind == "function":
+            return WrappedHook(extension, lambda: _Call(function, extension), False)
+        if kind == "coroutine function":
+            return WrappedHook(extension, lambda: _AwaitCall(function, extension), True)
         hook: WrappedHook | None = super().get_hook(extension)  # type: ignore[misc]
         return hook
+
+
+class _Call:
+    """A hook that is a plain function: called on entering, nothing on leaving (what strawberry's
+    ``func(extension); yield`` wrapper does)."""
+
+    __slots__ = ("extension", "function")
+
+    def __init__(self, function: Any, extension: SchemaExtension) -> None:
+        self.function, self.extension = function, extension
+
+    def __enter__(self) -> None:
+        self.function(self.extension)
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+class _AwaitCall(_Call):
+    __slots__ = ()
+
+    async def __aenter__(self) -> None:
+        await self.function(self.extension)
+
+    async def __aexit__(self, *_: object) -> None:
+        return None
 
 
 class _Operation(_CachedHooks, OperationContextManager):
