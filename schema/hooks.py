@@ -25,6 +25,8 @@ from strawberry.extensions.context import (
     WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.types import ExecutionContext
+from strawberry.utils.await_maybe import await_maybe
 
 Kind = Literal["generator", "async generator", "function", "coroutine function", "other"] | None
 _KINDS: dict[tuple[type[SchemaExtension], str], Kind] = {}
@@ -58,6 +60,19 @@ class _CachedHooks:
 
     __slots__ = ()
     HOOK_NAME: str
+
+    def __init__(self, extensions: list[SchemaExtension]) -> None:
+        """As strawberry's, but extensions without this stage's hook are skipped on one dictionary look-up."""
+        name = self.HOOK_NAME
+        hooks: list[WrappedHook] = []
+        for extension in extensions:
+            key = (type(extension), name)
+            if key in _KINDS and _KINDS[key] is None:
+                continue
+            hook = self.get_hook(extension)
+            if hook is not None:
+                hooks.append(hook)
+        self.hooks = hooks  # type: ignore[misc]  # a slot of strawberry's class, which the stages also derive from
 
     def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
         kind = hook_kind(type(extension), self.HOOK_NAME)
@@ -119,7 +134,16 @@ class _Executing(_CachedHooks, ExecutingContextManager):
 
 
 class ExtensionsRunner(SchemaExtensionsRunner):
-    """strawberry's runner with the stage context managers above."""
+    """strawberry's runner with the stage context managers above; ``get_results`` is asked only of the extensions
+    that define it."""
+
+    async def get_extensions_results(self, ctx: ExecutionContext) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for extension in self.extensions:
+            if type(extension).get_results is not SchemaExtension.get_results:
+                data.update(await await_maybe(extension.get_results()))
+        data.update(ctx.extensions_results)
+        return data
 
     def operation(self) -> Any:
         return _Operation(self.extensions)
