@@ -22,6 +22,7 @@ from collections import OrderedDict
 from typing import Any, ClassVar
 
 from graphql import ExecutionResult, OperationType
+from graphql.type.definition import GraphQLResolveInfoHelpers
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from schema.render import RenderCache, Renderer
@@ -63,6 +64,13 @@ class ResultMemo:
                 self._results.popitem(last=False)
 
 
+def _spent(*_: Any) -> Any:
+    raise RuntimeError("the operation's execution has finished")
+
+
+SPENT = GraphQLResolveInfoHelpers(gather=_spent, track=_spent)
+
+
 class SharedResults(StrawberryGraphQLCoreExecutionContext):
     memo: ClassVar[ResultMemo]
     renders: ClassVar[RenderCache]
@@ -94,6 +102,14 @@ class SharedResults(StrawberryGraphQLCoreExecutionContext):
         if self.middleware_manager is not None and self.middleware_manager.middlewares:
             return False
         return all(d.defer_usage is None and d.fragment_variable_values is None for d in field_details_list)
+
+    def build_response(self, data: Any) -> Any:
+        """graphql-core's response; then the executor lets go of its ``async_helpers``, bound methods of itself
+        (the info objects keep their own reference): without that cycle the executor and all it holds (variables,
+        the context, the operation's loaders) are freed when the operation ends, not by the next collection."""
+        response = super().build_response(data)
+        self.async_helpers = SPENT
+        return response
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         payload = self.root_value

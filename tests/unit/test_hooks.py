@@ -1,7 +1,9 @@
-"""schema/hooks.py: the extensions' hooks run as strawberry runs them, without the per-request hook discovery."""
+"""schema/hooks.py: the extensions' hooks run as strawberry runs them, without the per-request hook discovery; and an
+operation's executor is freed when the operation ends (schema/shared_results.py)."""
 
 from __future__ import annotations
 
+import gc
 import inspect
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
@@ -11,6 +13,7 @@ import pytest
 from strawberry.extensions import SchemaExtension
 
 from api.app import build_graphql_schema
+from schema.shared_results import SharedResults
 
 ADMIN = {"roles": frozenset({"admin"}), "authenticated": True, "auth_error": None, "user": "u", "sites": None}
 
@@ -90,3 +93,20 @@ async def test_hooks_are_looked_up_once_per_extension_class(monkeypatch: pytest.
         result = await schema.execute("{ __typename }", context_value=SimpleNamespace(**ADMIN))
         assert result.errors is None
     assert asked == []
+
+
+async def test_an_operations_executor_is_freed_without_a_collection() -> None:
+    """The executor held bound methods of itself (graphql-core's ``async_helpers``): every operation left it, its
+    variables, context and loaders for the next collection (docs/benchmarks.md, "One-connection tail")."""
+    schema = build_graphql_schema([Recording])
+    await schema.execute("{ __typename }", context_value=SimpleNamespace(**ADMIN))
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(10):
+            result = await schema.execute("{ __typename }", context_value=SimpleNamespace(**ADMIN))
+            assert result.errors is None
+        left = [o for o in gc.get_objects() if isinstance(o, SharedResults)]
+    finally:
+        gc.enable()
+    assert left == []
