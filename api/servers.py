@@ -20,7 +20,7 @@ GC_THRESHOLDS = (2_000, 200, 50)
 """Young collections every 2,000 allocations (Python's default: 700), older ones every 200 young ones (default 10).
 A request leaves cyclic garbage (graphql-core's and strawberry's per-operation objects, the loaders) that only a
 collection frees, and a young collection's pause grows with what it walks: at 20,000 it freed about 15,000 objects
-in 5–6 ms every 400 one-lot requests, the one-connection p99. At 2,000 a young pause is 0.3 ms on average, and the
+in 5 to 6 ms every 400 one-lot requests, the one-connection p99. At 2,000 a young pause is 0.3 ms on average, and the
 old generations are collected as rarely as at (20,000, 20, 50) (docs/benchmarks.md, "One-connection tail")."""
 
 
