@@ -3,7 +3,8 @@
 For every operation strawberry asks each extension, for each of four stages (operation, parsing, validation,
 execution), whether it defines that hook (``inspect`` checks), and wraps every generator hook it finds in a new
 ``contextlib.contextmanager`` (a ``functools.wraps`` copy per hook per request). With lotgraph's nine extensions
-that was about a tenth of the CPU of a one-lot query (docs/benchmarks.md, "Fixed cost per request"). Here the
+that was about 30 of the 110 µs strawberry spends on a cached operation (docs/benchmarks.md, "The extensions'
+hooks"). Here the
 answer to "which hooks, of which kind" is computed once per extension class and stage, and a generator hook is
 entered as the very context manager ``contextmanager`` would have built, with the same semantics (exceptions
 thrown into the generator, ``StopIteration`` handling). Hooks on stream results (subscriptions) keep strawberry's
