@@ -19,6 +19,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from resolvers.errors import InputError
 from resolvers.genealogy.model import (
@@ -33,6 +34,14 @@ from resolvers.genealogy.model import (
 )
 from sources.records import GenealogyEdge
 
+_NEAR = {TraceDirection.BACKWARD: attrgetter("output_lot_id"), TraceDirection.FORWARD: attrgetter("input_lot_id")}
+_FAR = {TraceDirection.BACKWARD: attrgetter("input_lot_id"), TraceDirection.FORWARD: attrgetter("output_lot_id")}
+_ORDER = {
+    TraceDirection.BACKWARD: attrgetter("output_lot_id", "input_lot_id"),
+    TraceDirection.FORWARD: attrgetter("input_lot_id", "output_lot_id"),
+}
+"""An edge's near lot (the one asked about), its far lot, and the order edges are kept in: (near, far)."""
+
 
 @dataclass(slots=True)
 class _Side:
@@ -42,12 +51,6 @@ class _Side:
     fetch: FetchLevel
     depth_of: dict[str, int]
     frontier: list[str]
-
-    def near(self, edge: GenealogyEdge) -> str:
-        return edge.output_lot_id if self.direction is TraceDirection.BACKWARD else edge.input_lot_id
-
-    def far(self, edge: GenealogyEdge) -> str:
-        return edge.input_lot_id if self.direction is TraceDirection.BACKWARD else edge.output_lot_id
 
 
 @dataclass(slots=True)
@@ -65,23 +68,25 @@ class _Walk:
     def take(self, side: _Side, grouped: Mapping[str, Sequence[GenealogyEdge]], depth: int) -> list[str]:
         """Keep the edges one level of ``side`` found; returns the lots it adds (at ``depth + 1``)."""
         asked = set(side.frontier)
+        near, far_of = _NEAR[side.direction], _FAR[side.direction]
         found = sorted(
-            (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if side.near(edge) in asked),
-            key=lambda e: (side.near(e), side.far(e)),
+            (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if near(edge) in asked),
+            key=_ORDER[side.direction],
         )
         following: list[str] = []
+        depth_of, kept = side.depth_of, self.kept
         for edge in found:
-            far = side.far(edge)
-            if far not in side.depth_of:
+            far = far_of(edge)
+            if far not in depth_of:
                 if not self._admit(far, depth):
                     continue
-                side.depth_of[far] = depth + 1
+                depth_of[far] = depth + 1
                 self.lots.add(far)
                 following.append(far)
                 self.trace.nodes.append(TraceNode(far, depth + 1, side.direction))
-            elif side.depth_of[far] <= depth:
+            elif depth_of[far] <= depth:
                 self.back_edge = True
-            self.kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
+            kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
         self.trace.levels.append(TraceLevel(side.direction, depth, len(side.frontier), len(found), len(following)))
         side.frontier = following
         return following
