@@ -24,10 +24,10 @@ SUBSCRIBERS = 12
 QUEUE = 4
 
 
-async def drain(client: GraphQLWS, id: str) -> None:
-    """Read ``id``'s events until the connection closes."""
+async def drain(client: GraphQLWS, id: str, cursors: list[str]) -> None:
+    """Read ``id``'s events into ``cursors`` until the connection closes."""
     while True:
-        await client.next(id)
+        cursors.append((await client.next(id))["holdEvents"]["cursor"])
 
 
 def streams_of(live: Stack) -> SharedStreams:
@@ -101,14 +101,13 @@ async def test_shared_subscribers_that_fall_behind_are_closed_with_4008_and_resu
                 assert (await client.next(id))["holdEvents"]["cursor"] == first.cursor
             # more than the queue holds, in one pass: the shared stream falls behind the bus
             burst = await bus.publish_many([hold_event(f"L{i}", i) for i in range(1, 3 * QUEUE)])
-            reasons = []
             for client, id in ((one, "1"), (two, "2")):
+                cursors = [first.cursor]
                 with pytest.raises(Closed) as closed:
-                    await drain(client, id)
+                    await drain(client, id, cursors)
                 assert closed.value.code == SLOW_SUBSCRIBER_CLOSE
-                reasons.append(closed.value.reason)
-        # each resumes after the last event it was sent, so it misses nothing
-        assert reasons == [f"slow subscriber; resume with after={first.cursor}"] * 2
+                # it resumes after the last event it was sent, so it misses nothing
+                assert closed.value.reason == f"slow subscriber; resume with after={cursors[-1]}"
         resume = first.cursor
         async with GraphQLWS(live.gateway.ws_url) as client:
             await client.subscribe("3", RESUME, {"after": resume})  # a replay: its own stream, at its own pace
