@@ -23,6 +23,7 @@ from api.correlation import CorrelationMiddleware
 from api.dashboard import dashboard_route
 from api.errors import ErrorPolicy, FreshLoaders, HideSuggestions
 from api.exports import export_route
+from api.fanout import SharedStreams
 from api.graphiql import graphiql_route
 from api.graphql import GraphQLView
 from api.health import healthz, readyz_route
@@ -44,9 +45,10 @@ log = logging.getLogger("lotgraph")
 class Lotgraph(Starlette):
     """The gateway's ASGI app; ``services`` are the ones its lifespan opened (tests and operators look at them)."""
 
-    def __init__(self, running: ServicesRef, **kwargs: Any) -> None:
+    def __init__(self, running: ServicesRef, shared_streams: SharedStreams, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.running = running
+        self.shared_streams = shared_streams
 
     @property
     def services(self) -> Services:
@@ -69,6 +71,7 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
     if authenticator.development:
         log.warning("AUTHENTICATION IS OFF (LOTGRAPH_AUTH_MODE=none): every caller has every role. Development only.")
     running, graphql = ServicesRef(), _LateBound()
+    shared_streams = SharedStreams(settings.events.queue_size)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -78,7 +81,11 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
         async with opening as services:
             running.current = services
             graphql.app = GraphQLView(
-                schema, services, graphiql=settings.graphiql and not production, limits=settings.limits
+                schema,
+                services,
+                graphiql=settings.graphiql and not production,
+                limits=settings.limits,
+                shared_streams=shared_streams,
             )
             try:
                 yield
@@ -87,6 +94,7 @@ def create_app(settings: Settings, *, transports: Mapping[str, httpx.AsyncBaseTr
 
     return Lotgraph(
         running,
+        shared_streams,
         routes=_routes(settings, running, graphql, metrics),
         middleware=_middleware(settings, running, authenticator),
         lifespan=lifespan,

@@ -16,6 +16,7 @@ from strawberry.subscriptions import GRAPHQL_SSE_PROTOCOL, GRAPHQL_TRANSPORT_WS_
 from strawberry.types.unset import UnsetType
 
 from api.auth import ANONYMOUS, AuthError, Principal
+from api.fanout import SharedStreams
 from api.graphiql import graphiql_page
 from api.graphql_http import GraphQLOverHTTP
 from api.services import Services
@@ -30,7 +31,15 @@ USER_HEADER = "X-User"
 class GraphQLView(GraphQLOverHTTP[Context, None]):
     graphql_transport_ws_handler_class = TransportWSHandler
 
-    def __init__(self, schema: Any, services: Services, *, graphiql: bool, limits: LimitSettings) -> None:
+    def __init__(
+        self,
+        schema: Any,
+        services: Services,
+        *,
+        graphiql: bool,
+        limits: LimitSettings,
+        shared_streams: SharedStreams | None = None,
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
@@ -40,6 +49,8 @@ class GraphQLView(GraphQLOverHTTP[Context, None]):
             connection_init_wait_timeout=timedelta(seconds=limits.connection_init_seconds),
         )
         self.services = services
+        self.shared_streams = shared_streams
+        """Where graphql-transport-ws subscriptions share one stream per distinct subscription (api/fanout.py)."""
         self.authenticator = services.authenticator
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:

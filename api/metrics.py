@@ -297,6 +297,9 @@ class OperationMetrics(SchemaExtension):
         self.subscription = ""
 
     def on_execute(self) -> Iterator[None]:
+        if getattr(self.execution_context.context, "on_shared_event", None) is not None:
+            yield  # a shared stream (api/fanout.py): its subscribers are counted, and their events, one by one
+            return
         if not self.subscribed and self._kind() == "subscription":
             self.subscribed = True
             self.subscription = self._root_field()

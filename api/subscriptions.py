@@ -6,19 +6,30 @@
 - A subscriber too slow for its bounded queue is disconnected over WebSocket with close code 4008
   (``SLOW_SUBSCRIBER_CLOSE``) and a reason naming the cursor to resume from; over SSE its stream ends with that
   error. Either way it resubscribes with ``after`` and loses nothing.
+- ``holdEvents`` and ``statusEvents`` over graphql-transport-ws share one stream, one execution and one encoding
+  per event among the subscribers of the same subscription and authorisation (api/fanout.py).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from graphql import GraphQLError
+from starlette.websockets import WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter
 from strawberry.extensions import SchemaExtension
-from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
+from strawberry.http.exceptions import WebSocketDisconnected
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+    Operation,
+    _OperationStreamClosed,
+)
 from strawberry.subscriptions.protocols.graphql_transport_ws.types import Message
 
 from api.errors import classify
+from api.fanout import END, Member, SharedStreams
 from resolvers.context import Context
 from sources.bus.errors import BusError, SlowSubscriber
 
@@ -62,6 +73,67 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
                 await self.websocket.close(code=SLOW_SUBSCRIBER_CLOSE, reason=reason[:REASON_BYTES])
                 return
         await super().send_message(message)
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        """A subscription that may share its stream joins its channel (api/fanout.py); anything else runs alone."""
+        streams: SharedStreams | None = getattr(self.view, "shared_streams", None)
+        member = None
+        if streams is not None and isinstance(self.websocket, ASGIWebSocketAdapter):
+            member = streams.join(
+                self.schema, self.context, operation.query, operation.variables, operation.operation_name,
+                self.view.encode_json,  # type: ignore[arg-type]
+            )  # fmt: skip
+        if member is None:
+            await super().run_operation(operation)
+            return
+        metrics = self.view.services.metrics  # type: ignore[attr-defined]
+        metrics.active_subscriptions.inc()
+        try:
+            await self._relay(operation, member, metrics.events_out.labels(member.channel.field_name))
+        except (_OperationStreamClosed, WebSocketDisconnected):
+            return
+        finally:
+            metrics.active_subscriptions.dec()
+            streams.leave(member)  # type: ignore[union-attr]
+
+    async def _relay(self, operation: Operation[Context, None], member: Member, events_out: Any) -> None:
+        assert isinstance(self.websocket, ASGIWebSocketAdapter)
+        prefix = '{"id":' + json.dumps(operation.id) + ',"type":"next","payload":'
+        while True:
+            if member.overflowed:
+                await self._close_slow(member.last or "")
+                return
+            frame = await member.queue.get()
+            if frame is END:
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+                return
+            if frame.payload is None:  # not an execution result (pre-execution errors): strawberry's own handling
+                await self._send_result_stream(operation, _once(frame.result))
+                return
+            if frame.slow is not None:
+                await self._close_slow(member.last or frame.slow)
+                return
+            if self.closed or operation.completed:
+                return
+            try:
+                await self.websocket.ws.send_text(prefix + frame.payload + "}")
+            except WebSocketDisconnect as exc:
+                raise WebSocketDisconnected from exc
+            if frame.cursor is not None:
+                member.last = frame.cursor
+            if frame.result.data is not None:
+                events_out.inc()
+
+    async def _close_slow(self, resume: str) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        reason = f"slow subscriber; resume with after={resume}" if resume else "slow subscriber"
+        await self.websocket.close(code=SLOW_SUBSCRIBER_CLOSE, reason=reason[:REASON_BYTES])
+
+
+async def _once(result: Any) -> Any:
+    yield result
 
 
 def _slow_subscriber(payload: Any) -> str | None:

@@ -5,9 +5,9 @@ Run from the repository root::
     python -m bench.genealogy                    # 200,000-lot plant, 3 rounds, 0 and 20 ms plant latency
     python -m bench.genealogy --lots 20000 --rounds 1
 
-The reference plant (generated once into ``data/bench/``, ~13 s at 200,000 lots) and the gateway each run in their
-own uvicorn process. For each plant latency (set on all four systems through the admin API), the bench asks the
-gateway, through GraphQL over HTTP:
+The reference plant (generated once into ``data/bench/``, ~13 s at 200,000 lots) runs in its own uvicorn process,
+the gateway as ``lotgraph serve`` runs it (one worker). For each plant latency (set on all four systems through the
+admin API), the bench asks the gateway, through GraphQL over HTTP:
 
 * ``walk``          ``lotGenealogy(FORWARD)``: every node with its depth and lot id, every edge;
 * ``dispositions``  the same, with each node lot's ``disposition`` (QMS, through the ``Lot`` type);
@@ -23,17 +23,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import launch
 from bench.harness import (
     BenchError,
     http_request,
@@ -41,6 +43,7 @@ from bench.harness import (
     markdown_table,
     measure_cpu,
     serve,
+    server_env,
 )
 from bench.launch import Launched
 
@@ -78,7 +81,7 @@ def plant_app() -> Any:
 
 
 def gateway_app() -> Any:
-    """uvicorn factory: the gateway, configured from ``LOTGRAPH_…`` variables."""
+    """uvicorn factory: the gateway, configured from ``LOTGRAPH_…`` variables (bench/exports.py serves it)."""
     from api.app import create_app
     from api.logs import configure_logging
     from api.settings import load_settings
@@ -95,6 +98,19 @@ def gateway_env(plant: Launched, data_dir: Path) -> dict[str, str]:
     env |= {"LOTGRAPH_MES_CACHE_TTL": "0", "LOTGRAPH_ERP_CACHE_TTL": "0", "LOTGRAPH_LOG_LEVEL": "warning"}
     env |= {"LOTGRAPH_DATA_DIR": str(data_dir)}
     return env
+
+
+@contextlib.contextmanager
+def served_gateway(plant: Launched, data_dir: Path) -> Iterator[Launched]:
+    """The gateway as deployed: ``lotgraph serve`` (one worker; uvloop, the collector's thresholds raised and the
+    start-up heap frozen, see api/servers.py), with ``gateway_env``'s settings."""
+    process = launch.gateway(
+        server_env(gateway_env(plant, data_dir) | {"LOTGRAPH_WORKERS": "1"}), log=data_dir / "gateway.log"
+    )
+    try:
+        yield process
+    finally:
+        process.stop()
 
 
 def set_latency(plant: Launched, latency_ms: int) -> None:
@@ -360,9 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         serve(
             "bench.genealogy:plant_app", factory=True, env={ENV_PLANT_DIR: str(data_dir)}, ready_path="/admin/manifest"
         ) as plant,
-        serve(
-            "bench.genealogy:gateway_app", factory=True, env=gateway_env(plant, Path(tmp)), ready_path="/healthz"
-        ) as gateway,
+        served_gateway(plant, Path(tmp)) as gateway,
     ):
         graphql_run(gateway, plant, "walk", 0, lot, args.depth)  # warm-up: imports, connections, SQLite pages
         load_before = wait_for_quiet(args.quiet_load)

@@ -73,12 +73,7 @@ def trace(*, lots: int, runs: int, log: Log) -> Trace:
     with (
         tempfile.TemporaryDirectory(prefix="bench-trace-") as gateway_dir,
         serve("bench.genealogy:plant_app", factory=True, env=plant_env, ready_path="/admin/manifest") as plant,
-        serve(
-            "bench.genealogy:gateway_app",
-            factory=True,
-            env=genealogy.gateway_env(plant, Path(gateway_dir)),
-            ready_path="/healthz",
-        ) as gateway,
+        genealogy.served_gateway(plant, Path(gateway_dir)) as gateway,
     ):
         genealogy.graphql_run(gateway, plant, "dispositions", 0, lot, 20)  # warm-up
         found = []

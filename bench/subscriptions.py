@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import multiprocessing
+import os
 import statistics
 import tempfile
 import threading
@@ -270,6 +271,12 @@ def peak_rss(pid: int) -> Iterator[list[float]]:
         thread.join()
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (``/proc/PID/stat``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
@@ -286,6 +293,8 @@ class Result:
     all_p99: float
     events_per_s: float
     deliveries_per_s: float
+    cpu_us_per_delivery: float = 0.0
+    """The server process's CPU time over the burst (posting the webhooks included), per delivery."""
 
 
 def analyse(variant: str, subscribers: int, burst: int, samples: list[tuple[float, str, str]]) -> Result:
@@ -325,10 +334,13 @@ def run_variant(
         memory["idle"] = rss_mib(server.pid)
         with peak_rss(server.pid) as peak:
             for burst in bursts:
+                cpu = cpu_seconds(server.pid)
                 asyncio.run(post_events(server.url, burst))
                 total += burst
                 samples = clients.collect(total)
-                results.append(analyse(variant, subscribers, burst, samples))
+                result = analyse(variant, subscribers, burst, samples)
+                result.cpu_us_per_delivery = (cpu_seconds(server.pid) - cpu) * 1e6 / max(1, len(samples))
+                results.append(result)
                 print(f"  {variant}: burst of {burst} done", flush=True)
         memory["peak"] = peak[0]
     finally:
@@ -390,13 +402,14 @@ def main() -> None:
     print(
         markdown_table(
             ["variant", "subscribers", "burst", "delivery p50 ms", "delivery p99 ms", "to all p50 ms",
-             "to all p99 ms", "events/s", "deliveries/s"],
+             "to all p99 ms", "events/s", "deliveries/s", "server CPU µs per delivery"],
             [
                 [r.variant, r.subscribers, r.burst, f"{r.delivery_p50:.1f}", f"{r.delivery_p99:.1f}",
-                 f"{r.all_p50:.1f}", f"{r.all_p99:.1f}", f"{r.events_per_s:,.0f}", f"{r.deliveries_per_s:,.0f}"]
+                 f"{r.all_p50:.1f}", f"{r.all_p99:.1f}", f"{r.events_per_s:,.0f}", f"{r.deliveries_per_s:,.0f}",
+                 f"{r.cpu_us_per_delivery:.0f}"]
                 for r in results
             ],
-            align=["l", "r", "r", "r", "r", "r", "r", "r", "r"],
+            align=["l", "r", "r", "r", "r", "r", "r", "r", "r", "r"],
         )
     )  # fmt: skip
     print()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -59,6 +60,8 @@ class Context:
     """Why the caller's token was refused, if it was: the authorization extension answers UNAUTHENTICATED."""
     connection_params: dict[str, Any] | None = None
     """A WebSocket's ``connection_init`` payload (strawberry sets it), for the connection's authentication."""
+    on_shared_event: Callable[[object], None] | None = None
+    """Told the record each result of a shared subscription stream is executed for (api/fanout.py)."""
     loaders: Loaders = field(init=False)
 
     def __post_init__(self) -> None:

@@ -25,17 +25,22 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from graphql import (
     FieldNode,
     FragmentSpreadNode,
+    GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLField,
+    GraphQLID,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
+    GraphQLString,
     InlineFragmentNode,
     SelectionSetNode,
     Undefined,
@@ -63,6 +68,8 @@ class _Field:
     """None for ``__typename``."""
     nodes: list[FieldNode]
     complete: Callable[[Renderer, Any], Any] = field(repr=False, default=lambda r, v: v)
+    as_is: tuple[type, ...] = ()
+    """Types of value the field's completion returns unchanged (a ``str`` in a ``String``): taken without it."""
 
 
 @dataclass(slots=True)
@@ -104,6 +111,18 @@ def _plain_attribute(definition: GraphQLField) -> str | None:
     if not getattr(definition.resolve, "_is_default", False):
         return None
     return strawberry_field.python_name
+
+
+_AS_IS: dict[Any, tuple[type, ...]] = {GraphQLString: (str,), GraphQLID: (str,), GraphQLBoolean: (bool,)}
+"""Standard scalars whose output coercion returns a value of these types as it is (graphql-core's
+``serialize_string``, ``serialize_id``, ``serialize_boolean``)."""
+
+
+def _as_is(return_type: GraphQLOutputType) -> tuple[type, ...]:
+    if isinstance(return_type, GraphQLNonNull):
+        return _AS_IS.get(return_type.of_type, ())
+    found = _AS_IS.get(return_type, ())
+    return (*found, type(None)) if found else ()
 
 
 def _constant(value: str) -> Callable[[Renderer, Any], Any]:
@@ -170,7 +189,8 @@ class Compiler:
             if attribute is None and not is_sync_method(definition.resolve):
                 raise Abandon(name)
             below = [n.selection_set for n in nodes if n.selection_set is not None]
-            fields.append(_Field(response_name, attribute, definition, nodes, self.completer(definition.type, below)))
+            complete = self.completer(definition.type, below)
+            fields.append(_Field(response_name, attribute, definition, nodes, complete, _as_is(definition.type)))
         return _Compiled(object_type, fields)
 
     def completer(
@@ -197,6 +217,8 @@ class Compiler:
                 return [item(r, v) for v in value]
 
             return many
+        if isinstance(return_type, GraphQLEnumType):
+            return _enum_leaf(return_type.coerce_output_value)
         if isinstance(return_type, GraphQLLeafType):
             coerce = return_type.coerce_output_value
 
@@ -213,6 +235,27 @@ class Compiler:
             compiled = self.object(return_type, below)
             return lambda r, value: None if value is None else r.object(compiled, value)
         raise Abandon(str(return_type))
+
+
+def _enum_leaf(coerce: Callable[[Any], Any]) -> Callable[[Renderer, Any], Any]:
+    """An enum's completion, remembered per member of a Python ``Enum`` (a member always gives the same name)."""
+    seen: dict[Enum, Any] = {}
+
+    def leaf(r: Renderer, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(value, Enum):
+            found = seen.get(value)
+            if found is not None:
+                return found
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Abandon("leaf")
+        if isinstance(value, Enum) and len(seen) < 1024:
+            seen[value] = coerced
+        return coerced
+
+    return leaf
 
 
 class Renderer:
@@ -256,7 +299,10 @@ class Renderer:
                     if hasattr(raw, "close"):
                         raw.close()
                     raise Abandon("awaitable")
-            result[f.response_name] = f.complete(self, raw)
+            if raw.__class__ in f.as_is:
+                result[f.response_name] = raw
+            else:
+                result[f.response_name] = f.complete(self, raw)
         return result
 
 

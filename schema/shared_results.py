@@ -115,6 +115,9 @@ class SharedResults(StrawberryGraphQLCoreExecutionContext):
         payload = self.root_value
         if not isinstance(payload, Shareable) or self.operation.operation is not OperationType.SUBSCRIPTION:
             return super().execute_operation(serially)
+        seen = getattr(self.context_value, "on_shared_event", None)
+        if seen is not None:
+            seen(payload.shared_from())
         try:
             variables = json.dumps(self.variable_values, sort_keys=True, default=str)
         except (TypeError, ValueError):

@@ -169,7 +169,7 @@ async def trace(
     ``collect`` read along, level by level."""
     reads = LotReads(ctx, needs)
     walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=[*reads.collect, *collect])
-    reads.prime(walked.lot_ids, needs)
+    reads.prime([ref.id for ref in refs], needs)  # the trace's lots, as walked.lot_ids gives them
     return walked, refs
 
 

@@ -19,6 +19,7 @@ import asyncio
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from resolvers.errors import InputError
 from resolvers.genealogy.model import (
@@ -33,6 +34,14 @@ from resolvers.genealogy.model import (
 )
 from sources.records import GenealogyEdge
 
+_NEAR = {TraceDirection.BACKWARD: attrgetter("output_lot_id"), TraceDirection.FORWARD: attrgetter("input_lot_id")}
+_FAR = {TraceDirection.BACKWARD: attrgetter("input_lot_id"), TraceDirection.FORWARD: attrgetter("output_lot_id")}
+_ORDER = {
+    TraceDirection.BACKWARD: attrgetter("output_lot_id", "input_lot_id"),
+    TraceDirection.FORWARD: attrgetter("input_lot_id", "output_lot_id"),
+}
+"""An edge's near lot (the one asked about), its far lot, and the order edges are kept in: (near, far)."""
+
 
 @dataclass(slots=True)
 class _Side:
@@ -42,12 +51,6 @@ class _Side:
     fetch: FetchLevel
     depth_of: dict[str, int]
     frontier: list[str]
-
-    def near(self, edge: GenealogyEdge) -> str:
-        return edge.output_lot_id if self.direction is TraceDirection.BACKWARD else edge.input_lot_id
-
-    def far(self, edge: GenealogyEdge) -> str:
-        return edge.input_lot_id if self.direction is TraceDirection.BACKWARD else edge.output_lot_id
 
 
 @dataclass(slots=True)
@@ -65,23 +68,25 @@ class _Walk:
     def take(self, side: _Side, grouped: Mapping[str, Sequence[GenealogyEdge]], depth: int) -> list[str]:
         """Keep the edges one level of ``side`` found; returns the lots it adds (at ``depth + 1``)."""
         asked = set(side.frontier)
+        near, far_of = _NEAR[side.direction], _FAR[side.direction]
         found = sorted(
-            (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if side.near(edge) in asked),
-            key=lambda e: (side.near(e), side.far(e)),
+            (edge for lot_id in side.frontier for edge in grouped.get(lot_id, ()) if near(edge) in asked),
+            key=_ORDER[side.direction],
         )
         following: list[str] = []
+        depth_of, kept = side.depth_of, self.kept
         for edge in found:
-            far = side.far(edge)
-            if far not in side.depth_of:
+            far = far_of(edge)
+            if far not in depth_of:
                 if not self._admit(far, depth):
                     continue
-                side.depth_of[far] = depth + 1
+                depth_of[far] = depth + 1
                 self.lots.add(far)
                 following.append(far)
                 self.trace.nodes.append(TraceNode(far, depth + 1, side.direction))
-            elif side.depth_of[far] <= depth:
+            elif depth_of[far] <= depth:
                 self.back_edge = True
-            self.kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
+            kept.setdefault((edge.input_lot_id, edge.output_lot_id), edge)
         self.trace.levels.append(TraceLevel(side.direction, depth, len(side.frontier), len(found), len(following)))
         side.frontier = following
         return following
@@ -113,8 +118,8 @@ async def walk(
 ) -> Trace:
     """Walk the genealogy of ``root`` breadth first. Source errors of a fetch propagate: nothing is guessed.
 
-    ``on_level`` hears the lots each level adds, as soon as they are known (to start loading what they need while
-    the walk goes on)."""
+    ``on_level`` hears the lots each level adds (to start loading what they need while the walk goes on): once the
+    requests for their own edges are on their way, and the last level's at the end of the walk."""
     if limits.max_depth is not None and limits.max_depth < 0:
         raise InputError(f"maxDepth must be 0 or more, got {limits.max_depth}")
     max_depth, capped = limits.depth()
@@ -127,10 +132,16 @@ async def walk(
         sides.append(_Side(TraceDirection.FORWARD, edges_out_of, {root: 0}, [root]))
     # Walking both ways, an edge can lead back; one way, only an edge back to a shallower lot can close a cycle.
     state = _Walk(trace, limits, {root}, back_edge=direction is TraceDirection.BOTH)
+    heard: list[list[str]] = []
+
+    def tell() -> None:  # after the next level's requests are on their way: the walk's own reads go first
+        while heard and on_level is not None:
+            on_level(heard.pop(0))
+
     depth = 0
     while any(side.frontier for side in sides):
         active = [side for side in sides if side.frontier]
-        answers = await _level(active, limits.time_budget - (clock() - started))
+        answers = await _level(active, limits.time_budget - (clock() - started), tell)
         if answers is None:
             trace.truncation = Truncation(
                 TruncationReason.TIME_BUDGET,
@@ -140,26 +151,34 @@ async def walk(
             break
         for side, grouped in zip(active, answers, strict=True):
             following = state.take(side, grouped, depth)
-            if on_level is not None and following:
-                on_level(following)
+            if following:
+                heard.append(following)
         if state.beyond_depth and trace.truncation is None:
             trace.truncation = _depth_truncation(max_depth, capped, limits)
         if trace.truncation is not None:
             break
         depth += 1
+    tell()
     trace.edges = list(state.kept.values())
     trace.cycles = find_cycles(trace.edges) if state.back_edge else []
     trace.seconds = clock() - started
     return trace
 
 
-async def _level(active: list[_Side], remaining: float) -> list[Mapping[str, Sequence[GenealogyEdge]]] | None:
-    """Every active side's next level, fetched at once; None when the time budget runs out first."""
+async def _level(
+    active: list[_Side], remaining: float, started: Callable[[], None]
+) -> list[Mapping[str, Sequence[GenealogyEdge]]] | None:
+    """Every active side's next level, fetched at once; None when the time budget runs out first. ``started`` is
+    called once the fetches are scheduled: tasks it starts run after them, so an upstream that serves requests in
+    order of arrival answers the walk first."""
     if remaining <= 0:
+        started()
         return None
+    fetching = asyncio.gather(*(side.fetch(list(side.frontier)) for side in active))
+    started()
     try:
         async with asyncio.timeout(remaining):
-            return await asyncio.gather(*(side.fetch(list(side.frontier)) for side in active))
+            return await fetching
     except TimeoutError:
         return None
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sources.cache import RecordCache
-from sources.contract import parse
+from sources.contract import bulk, parse
 from sources.custody import Custody
 from sources.epcis.adapter import EpcisMesSource
 from sources.http import SourceClient, compact, group_by, index_by
@@ -45,7 +45,7 @@ class MesSource:
 
     async def _fetch_lots(self, ids: list[str]) -> dict[str, Lot]:
         items = await self.client.get_batch("/lots", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.lot), lambda lot: lot.id)
+        return index_by(bulk.parse_all(self.name, items, parse.lot), lambda lot: lot.id)
 
     async def search_lots(
         self,
@@ -70,12 +70,12 @@ class MesSource:
     async def edges_into(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         """Edges whose output is one of ``lot_ids`` (one level backward), by output lot."""
         items = await self.client.get_batch("/genealogy", "output_lot_ids", lot_ids)
-        return group_by(parse.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.output_lot_id)
+        return group_by(bulk.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.output_lot_id)
 
     async def edges_out_of(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         """Edges whose input is one of ``lot_ids`` (one level forward), by input lot."""
         items = await self.client.get_batch("/genealogy", "input_lot_ids", lot_ids)
-        return group_by(parse.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.input_lot_id)
+        return group_by(bulk.parse_all(self.name, items, parse.genealogy_edge), lambda e: e.input_lot_id)
 
     async def custody(self, lot_ids: Iterable[str]) -> dict[str, Custody]:
         return await self._epcis.custody(lot_ids)

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from sources.combined import LotQuality
-from sources.contract import parse
+from sources.contract import bulk, parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Deviation, DeviationStatus, Disposition, Hold, HoldStatus, Page, QualityLot
 from sources.resilience import Health
@@ -26,7 +26,7 @@ class QmsSource:
 
     async def lots(self, ids: Iterable[str]) -> dict[str, QualityLot]:
         items = await self.client.get_batch("/lots", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.quality_lot), lambda q: q.lot_id)
+        return index_by(bulk.parse_all(self.name, items, parse.quality_lot), lambda q: q.lot_id)
 
     async def search_lots(
         self, *, product_id: str | None, disposition: Disposition | None, limit: int, after: str | None

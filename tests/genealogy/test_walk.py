@@ -258,6 +258,36 @@ async def test_on_level_hears_each_level_as_it_is_found() -> None:
     assert heard == [["B", "C"], ["D"], ["E"]]
 
 
+async def test_a_levels_lots_are_handed_on_after_the_next_levels_edge_requests_start() -> None:
+    """An upstream that serves in order of arrival then answers the walk before the per-lot reads of a level."""
+    plant = Plant(DIAMOND)
+    started: list[tuple[str, list[str]]] = plant.calls
+    reads: list[asyncio.Task[None]] = []
+
+    async def read(lot_ids: list[str]) -> None:
+        started.append(("read", lot_ids))
+
+    await run(plant, "A", FORWARD, on_level=lambda lots: reads.append(asyncio.create_task(read(lots))))
+    await asyncio.gather(*reads)
+    assert started == [
+        ("out_of", ["A"]),
+        ("out_of", ["B", "C"]),
+        ("read", ["B", "C"]),
+        ("out_of", ["D"]),
+        ("read", ["D"]),
+        ("out_of", ["E"]),
+        ("read", ["E"]),
+    ]
+
+
+async def test_the_lots_of_a_level_that_ends_the_walk_are_still_handed_on() -> None:
+    heard: list[list[str]] = []
+    trace = await run(Plant(DIAMOND), "A", FORWARD, limits(nodes=2), on_level=heard.append)
+    assert trace.truncation is not None
+    assert trace.truncation.reason is TruncationReason.NODE_LIMIT
+    assert heard == [["B"]]
+
+
 def test_find_cycles_finds_every_loop_and_a_self_loop() -> None:
     pairs = [("A", "B"), ("B", "A"), ("B", "C"), ("C", "D"), ("D", "E"), ("E", "C"), ("F", "F"), ("G", "H")]
     assert find_cycles(edge(a, b) for a, b in pairs) == [["A", "B"], ["C", "D", "E"], ["F"]]
