@@ -16,12 +16,13 @@ from typing import NoReturn
 import uvicorn
 from starlette.types import ASGIApp
 
-GC_THRESHOLDS = (2_000, 200, 50)
-"""Young collections every 2,000 allocations (Python's default: 700), older ones every 200 young ones (default 10).
+GC_THRESHOLDS = (10_000, 20, 50)
+"""Young collections every 10,000 allocations (Python's default: 700), older ones every 20 young ones (default 10).
 A request leaves cyclic garbage (graphql-core's and strawberry's per-operation objects, the loaders) that only a
 collection frees, and a young collection's pause grows with what it walks: at 20,000 it freed about 15,000 objects
-in 5 to 6 ms every 400 one-lot requests, the one-connection p99. At 2,000 a young pause is 0.3 ms on average, and the
-old generations are collected as rarely as at (20,000, 20, 50) (docs/benchmarks.md, "One-connection tail")."""
+in 5 to 6 ms every 400 one-lot requests, the one-connection p99. Lower is not better: at 2,000 (older every 200) the
+young collections ran inside the 50-shipment list's requests and promoted their live objects, and that list's p99
+at one connection was 180 ms (30x its p50); at 10,000 it is 9 ms (docs/benchmarks.md, "One-connection tail")."""
 
 
 @dataclass(frozen=True, slots=True)
