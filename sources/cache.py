@@ -5,6 +5,7 @@ Values are cached, never coroutines or futures. Never used for dispositions, hol
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Generic, TypeVar
 
@@ -52,7 +53,7 @@ class RecordCache(Generic[T]):
             self._entries.pop(i, None)
 
 
-class MasterDataCache:
+class MasterDataCache(ABC):
     """The ERP's customers and products behind a TTL cache, for every ERP adapter: the adapter supplies
     ``_fetch_customers`` and ``_fetch_products`` (one batched read each)."""
 
@@ -60,11 +61,11 @@ class MasterDataCache:
         self._customers: RecordCache[Customer] = RecordCache(cache_ttl)
         self._products: RecordCache[Product] = RecordCache(cache_ttl)
 
-    async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
-        raise NotImplementedError
+    @abstractmethod
+    async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]: ...
 
-    async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
-        raise NotImplementedError
+    @abstractmethod
+    async def _fetch_products(self, ids: list[str]) -> dict[str, Product]: ...
 
     async def customers(self, ids: Iterable[str], *, fresh: bool = False) -> dict[str, Customer]:
         """Customers, from the TTL cache unless ``fresh`` (decisions such as readiness read fresh)."""
