@@ -4,9 +4,7 @@ placed directly in site b's QMS reaches the gateway (b's plant posts its webhook
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import httpx
 
 from bench import launch
 from tests.tryton_server import free_port
+from tests.waits import eventually
 
 TRACE = """query($lot: ID!) { lotGenealogy(lotId: $lot, direction: FORWARD) {
   edges { from to crossSite } summary { bySite { site lots } } } }"""
@@ -45,10 +44,11 @@ async def test_the_two_site_demo_traces_across_sites_and_scopes_holds(tmp_path: 
             placed = await client.post(f"{plant_b.group(1)}/qms/holds", json=hold, headers={"Idempotency-Key": "k1"})
             assert placed.status_code == 201, placed.text
             hold_id = f"b:{placed.json()['id']}"
-            deadline = time.monotonic() + 20
-            while not (found := [e for e in await _recent(client) if e["payload"].get("id") == hold_id]):
-                assert time.monotonic() < deadline, f"b's hold {hold_id} raised no event"
-                await asyncio.sleep(0.1)
+
+            async def raised() -> list[dict[str, Any]] | None:
+                return [e for e in await _recent(client) if e["payload"].get("id") == hold_id] or None
+
+            found = await eventually(raised, f"b's hold {hold_id} raised an event", 20, every=0.1)
     (event,) = found
     assert (event["type"], event["site"], event["keys"]["lotIds"]) == ("HoldPlaced", "b", [f"b:{lot}"])
     assert "errors" not in traced, traced

@@ -3,10 +3,8 @@ store and bus refuse more than one."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
-import time
 import uuid
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 from api.settings import SOURCES
 from bench.launch import LaunchError, gateway, started
+from tests.waits import eventually
 
 CONNECTIONS = 40
 DEADLINE = 60.0
@@ -46,11 +45,12 @@ def _established(pid: int, port: int) -> int:
 
 async def _accepted(parent: int, port: int) -> list[int]:
     """Connections each worker holds, once the workers have accepted all ``CONNECTIONS``."""
-    deadline = time.monotonic() + DEADLINE
-    while sum(held := [_established(pid, port) for pid in _children(parent)]) < CONNECTIONS:
-        assert time.monotonic() < deadline, f"the workers accepted {held} of {CONNECTIONS} connections"
-        await asyncio.sleep(0.05)
-    return held
+
+    async def all_held() -> list[int] | None:
+        held = [_established(pid, port) for pid in _children(parent)]
+        return held if sum(held) >= CONNECTIONS else None
+
+    return await eventually(all_held, f"the workers accepted all {CONNECTIONS} connections", DEADLINE, every=0.05)
 
 
 async def test_two_workers_share_the_connections(tmp_path: Path) -> None:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 import pytest
@@ -66,20 +65,6 @@ RELEASE = """mutation($input: ReleaseHoldInput!) { releaseHold(input: $input) {
 PENDING = """query($status: [PendingActionStatus!]) { pendingActions(status: $status, first: 500) {
   id kind status lotId holdId operation attempts maxAttempts nextAttemptAt lastError outcome requestedBy
   correlationId lot { id kind } } }"""
-
-T = TypeVar("T")
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], what: str, deadline: float = DEADLINE) -> T:
-    """Ask ``check`` until it returns something, for at most ``deadline`` seconds."""
-    end = time.monotonic() + deadline
-    while True:
-        value = await check()
-        if value is not None:
-            return value
-        if time.monotonic() > end:
-            raise AssertionError(f"not within {deadline:g} s: {what}")
-        await asyncio.sleep(0.02)
 
 
 class PlantState:

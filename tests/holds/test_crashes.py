@@ -23,9 +23,10 @@ import pytest
 
 from bench import launch
 from bench.launch import Launched
-from tests.holds.conftest import PENDING, PLACE, RELEASE, PlantState, eventually, gateway_process, new_key
+from tests.holds.conftest import PENDING, PLACE, RELEASE, PlantState, gateway_process, new_key
 from tests.holds.test_operator import HISTORY
 from tests.holds.test_propagation import reference_closure
+from tests.waits import eventually
 
 CRASHY = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "2", "LOTGRAPH_HOLDS_CONCURRENCY": "1"}
 # Idle connections are dropped before uvicorn's 5 s keep-alive timeout closes them under a request.

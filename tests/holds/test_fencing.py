@@ -12,7 +12,8 @@ from starlette.applications import Starlette
 from starlette.types import Receive, Scope, Send
 
 from tests.conftest import Plant
-from tests.holds.conftest import DEADLINE, PlantState, eventually, gateway_settings, new_key, running_gateway
+from tests.holds.conftest import DEADLINE, PlantState, gateway_settings, new_key, running_gateway
+from tests.waits import eventually
 
 
 class HeldQms:

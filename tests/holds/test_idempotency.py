@@ -7,7 +7,8 @@ import asyncio
 from typing import Any
 
 from tests.conftest import Plant
-from tests.holds.conftest import HoldGateway, PlantState, eventually, new_key
+from tests.holds.conftest import HoldGateway, PlantState, new_key
+from tests.waits import eventually
 
 
 async def test_a_repeat_gets_the_first_answer_and_no_second_hold(

@@ -11,15 +11,8 @@ from typing import Any
 from starlette.applications import Starlette
 
 from tests.conftest import Gateway, Plant, token
-from tests.holds.conftest import (
-    HoldGateway,
-    PlantState,
-    all_events,
-    eventually,
-    gateway_settings,
-    new_key,
-    running_gateway,
-)
+from tests.holds.conftest import HoldGateway, PlantState, all_events, gateway_settings, new_key, running_gateway
+from tests.waits import eventually
 
 PAGE = """query($status: [PendingActionStatus!], $lotId: ID, $older: Float, $first: Int!, $after: String) {
   pendingActionsConnection(status: $status, lotId: $lotId, olderThanSeconds: $older, first: $first, after: $after) {

@@ -10,15 +10,8 @@ from starlette.applications import Starlette
 
 from api.settings import Settings
 from tests.conftest import Plant
-from tests.holds.conftest import (
-    HoldGateway,
-    PlantState,
-    all_events,
-    eventually,
-    gateway_settings,
-    new_key,
-    running_gateway,
-)
+from tests.holds.conftest import HoldGateway, PlantState, all_events, gateway_settings, new_key, running_gateway
+from tests.waits import eventually
 
 
 async def _status_of(gateway: HoldGateway, action_id: str) -> str | None:

@@ -20,10 +20,11 @@ import pytest
 from bench import launch
 from bench.launch import Launched
 from tests import postgres
-from tests.holds.conftest import PLACE, eventually, new_key
+from tests.holds.conftest import PLACE, new_key
 from tests.holds.test_crashes import CRASHY, Rig
 from tests.holds.test_operator import HISTORY
 from tests.holds.test_processes import replicas_on
+from tests.waits import eventually
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ import pytest
 
 from bench import launch
 from bench.launch import Launched
-from tests.holds.conftest import PENDING, PLACE, PlantState, eventually, gateway_process, new_key
+from tests.holds.conftest import PENDING, PLACE, PlantState, gateway_process, new_key
+from tests.waits import eventually
 
 SHORT_LEASE = {"LOTGRAPH_HOLDS_LEASE_SECONDS": "3"}
 """The retry worker of the killed gateway may die holding the action's lease: another takes it over after this."""

@@ -6,10 +6,8 @@ with its own RPC); a hold spreads from a to b, blocking stock in a's WMS and mov
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +31,7 @@ from plant.tryton.server import ADMIN_PASSWORD, TrytonServer, stop
 from sources.http import SourceClient
 from sources.tryton.client import TrytonLogin, TrytonRpc
 from sources.tryton.mapping import QUARANTINE_CODE
+from tests import waits
 from tests.conftest import PLANT, TEST_SECRET, Gateway
 from tests.events.live import eventually
 from tests.holds.conftest import PLACE
@@ -233,11 +232,10 @@ async def test_a_change_made_in_b_s_tryton_becomes_an_event_of_site_b(
         events = body["data"]["recentEvents"]
         return [e for e in events if e["type"] == "AllocationChanged" and e["payload"]["stage"] == "PICKED"]
 
-    deadline = time.monotonic() + 20
-    while not picked(body := await gateway.query(RECENT)):
-        assert time.monotonic() < deadline, f"no event of the pick at b: {body}"
-        await asyncio.sleep(0.1)
-    (event,) = picked(body)
+    async def raised() -> list[dict[str, Any]] | None:
+        return picked(await gateway.query(RECENT)) or None
+
+    (event,) = await waits.eventually(raised, "an event of the pick at b", 20, every=0.1)
     assert event["site"] == "b"
     assert event["source"] == "wms"
     assert event["keys"]["shipmentIds"] == [f"b:{shipment}"]

@@ -24,8 +24,9 @@ from bench.launch import Launched
 from sources.store.records import RUNNING
 from sources.tryton.client import TrytonRpc
 from sources.tryton.mapping import HOLD_CONTROL, QUARANTINE_CODE
-from tests.holds.conftest import PENDING, PLACE, eventually
+from tests.holds.conftest import PENDING, PLACE
 from tests.tryton_server import Tryton, admin_rpc, tryton_env
+from tests.waits import eventually
 
 QUICK_RECOVERY = {
     "LOTGRAPH_AUTH_MODE": "none",
