@@ -35,7 +35,7 @@ class ErpSource(MasterDataCache):
 
     async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
         items = await self.client.get_batch("/shipments/expanded", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, _expanded), lambda x: x.shipment.id)
+        return index_by(parse.parse_all(self.name, items, expanded), lambda x: x.shipment.id)
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
         items = await self.client.get_batch("/shipments", "order_ids", order_ids)
@@ -82,7 +82,8 @@ class ErpSource(MasterDataCache):
         return index_by(parse.parse_all(self.name, items, parse.product), lambda p: p.id)
 
 
-def _expanded(f: parse.Fields) -> ExpandedShipment:
+def expanded(f: parse.Fields) -> ExpandedShipment:
+    """The checked reader of a ``GET /shipments/expanded`` item (``bulk.expanded_shipment`` is its direct one)."""
     order, customer = f.obj("order"), f.obj("customer")
     return ExpandedShipment(
         shipment=parse.shipment(f.one("shipment")),
