@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from sources.cache import MasterDataCache
 from sources.combined import ExpandedShipment
-from sources.contract import parse
+from sources.contract import bulk, parse
 from sources.http import SourceClient, compact, group_by, index_by
 from sources.records import Customer, OrderStatus, Page, Product, SalesOrder, Shipment, ShipmentFilter
 from sources.resilience import Health
@@ -27,23 +27,23 @@ class ErpSource(MasterDataCache):
 
     async def orders(self, ids: Iterable[str]) -> dict[str, SalesOrder]:
         items = await self.client.get_batch("/orders", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.sales_order), lambda o: o.id)
+        return index_by(bulk.parse_all(self.name, items, parse.sales_order), lambda o: o.id)
 
     async def shipments(self, ids: Iterable[str]) -> dict[str, Shipment]:
         items = await self.client.get_batch("/shipments", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.id)
+        return index_by(bulk.parse_all(self.name, items, parse.shipment), lambda s: s.id)
 
     async def shipments_expanded(self, ids: Iterable[str]) -> dict[str, ExpandedShipment]:
         items = await self.client.get_batch("/shipments/expanded", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, expanded), lambda x: x.shipment.id)
+        return index_by(bulk.parse_all(self.name, items, expanded, bulk.expanded_shipment), lambda x: x.shipment.id)
 
     async def shipments_by_order(self, order_ids: Iterable[str]) -> dict[str, list[Shipment]]:
         items = await self.client.get_batch("/shipments", "order_ids", order_ids)
-        return group_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.order_id)
+        return group_by(bulk.parse_all(self.name, items, parse.shipment), lambda s: s.order_id)
 
     async def shipments_by_lot(self, lot_ids: Iterable[str]) -> list[Shipment]:
         items = await self.client.get_batch("/shipments", "lot_ids", lot_ids)
-        unique = index_by(parse.parse_all(self.name, items, parse.shipment), lambda s: s.id)
+        unique = index_by(bulk.parse_all(self.name, items, parse.shipment), lambda s: s.id)
         return list(unique.values())
 
     async def search_orders(
@@ -57,7 +57,7 @@ class ErpSource(MasterDataCache):
                 "after": after,
             }
         )
-        return parse.page(self.name, await self.client.search("/orders/search", body), parse.sales_order)
+        return bulk.page(self.name, await self.client.search("/orders/search", body), parse.sales_order)
 
     async def search_shipments(self, where: ShipmentFilter, *, limit: int, after: str | None) -> Page[Shipment]:
         body = compact(
@@ -71,15 +71,15 @@ class ErpSource(MasterDataCache):
                 "after": after,
             }
         )
-        return parse.page(self.name, await self.client.search("/shipments/search", body), parse.shipment)
+        return bulk.page(self.name, await self.client.search("/shipments/search", body), parse.shipment)
 
     async def _fetch_customers(self, ids: list[str]) -> dict[str, Customer]:
         items = await self.client.get_batch("/customers", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.customer), lambda c: c.id)
+        return index_by(bulk.parse_all(self.name, items, parse.customer), lambda c: c.id)
 
     async def _fetch_products(self, ids: list[str]) -> dict[str, Product]:
         items = await self.client.get_batch("/products", "ids", ids)
-        return index_by(parse.parse_all(self.name, items, parse.product), lambda p: p.id)
+        return index_by(bulk.parse_all(self.name, items, parse.product), lambda p: p.id)
 
 
 def expanded(f: parse.Fields) -> ExpandedShipment:
