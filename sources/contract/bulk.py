@@ -181,19 +181,38 @@ def shipment(d: dict[str, Any]) -> r.Shipment:
         _opt_text(d.get("warehouse")),
         _opt_date(d.get("ship_date")),
         _opt_datetime(d.get("shipped_at")),
-        tuple(_shipment_line(x) for x in _array(d.get("lines", _ABSENT))),
+        tuple([_shipment_line(x) for x in _array(d.get("lines", _ABSENT))]),
     )
 
 
 def _shipment_line(d: dict[str, Any]) -> r.ShipmentLine:
-    return r.ShipmentLine(
-        _integer(d["line_no"]),
-        _opt_integer(d.get("order_line_no")),
-        _text(d["product_id"]),
-        _number(d["quantity"]),
-        _text(d["uom"]),
-        tuple(r.LotAssignment(_text(a["lot_id"]), _number(a["quantity"])) for a in _array(d.get("lots", _ABSENT))),
+    line_no, order_line_no, product_id, quantity, uom = (
+        d["line_no"],
+        d.get("order_line_no"),
+        d["product_id"],
+        d["quantity"],
+        d["uom"],
     )
+    if (
+        type(line_no) is not int
+        or (order_line_no is not None and type(order_line_no) is not int)
+        or type(product_id) is not str
+        or type(quantity) not in _NUMBER
+        or type(uom) is not str
+    ):
+        raise _Surprise
+    return r.ShipmentLine(line_no, order_line_no, product_id, float(quantity), uom, _lots(d.get("lots", _ABSENT)))
+
+
+def _lots(values: Any) -> tuple[r.LotAssignment, ...]:
+    """A line's lot assignments: the most numerous records of a shipment list, so checked inline."""
+    lots = []
+    for a in _array(values):
+        lot_id, quantity = a["lot_id"], a["quantity"]
+        if type(lot_id) is not str or type(quantity) not in _NUMBER:
+            raise _Surprise
+        lots.append(r.LotAssignment(lot_id, float(quantity)))
+    return tuple(lots)
 
 
 def expanded_shipment(d: dict[str, Any]) -> ExpandedShipment:
