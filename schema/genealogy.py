@@ -274,11 +274,27 @@ def selected(selections: Sequence[Selection], path: Sequence[str]) -> set[str]:
     return found
 
 
+NO_MASTER = frozenset({"__typename", "id", "site", *LOT_NEEDS})
+"""``Lot`` fields that read no MES master record: a trace whose lots are asked for these alone reads no masters."""
+
+
+def _selected(info: Info, paths: Sequence[Sequence[str]]) -> set[str]:
+    selections = [s for field in info.selected_fields for s in field.selections]
+    return set().union(*(selected(selections, path) for path in paths))
+
+
 def lot_needs(info: Info, *paths: Sequence[str]) -> set[tracing.LotData]:
     """What the query asks of the lots at ``paths`` that is worth reading level by level during the walk."""
-    selections = [s for field in info.selected_fields for s in field.selections]
-    names: set[str] = set().union(*(selected(selections, path) for path in paths))
-    return {LOT_NEEDS[name] for name in names if name in LOT_NEEDS}
+    return {LOT_NEEDS[name] for name in _selected(info, paths) if name in LOT_NEEDS}
+
+
+def reads_masters(info: Info, lots: Sequence[str], *others: Sequence[str]) -> bool:
+    """Whether the answer reads the MES master of the trace's lots: a field of the lots at path ``lots`` other than
+    ``NO_MASTER``'s, or anything at the paths ``others`` (fields computed from the masters: counts by kind, the
+    mass balance)."""
+    if _selected(info, [lots]) - NO_MASTER:
+        return True
+    return any(path[-1] in _selected(info, [path[:-1]]) for path in others)
 
 
 @strawberry.type
@@ -295,9 +311,10 @@ class GenealogyQuery:
         max_depth: Annotated[int | None, strawberry.argument(description=DEPTH_HELP)] = 10,
     ) -> Genealogy:
         needs = lot_needs(info, ("nodes", "lot"), ("root",))
+        masters = reads_masters(info, ("nodes", "lot"), ("summary", "byKind"), ("massBalance",))
         audit = wants_mass_balance(info)
         collect = audit.collect if audit else ()
-        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs, collect)
+        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs, collect, masters)
         genealogy = Genealogy.of(trace, refs)
         genealogy.audit = audit
         return genealogy
@@ -316,8 +333,10 @@ class GenealogyQuery:
         from schema.recall import RecallImpact  # schema.recall builds on the types above
 
         needs = lot_needs(info, ("affectedLots", "lot"), ("root",))
+        masters = reads_masters(info, ("affectedLots", "lot"), ("massBalance",))
         audit = wants_mass_balance(info)
-        impact = await recall.recall_impact(info.context, lot_id, max_depth, needs, audit.collect if audit else ())
+        collect = audit.collect if audit else ()
+        impact = await recall.recall_impact(info.context, lot_id, max_depth, needs, collect, masters)
         answer = RecallImpact.of(impact)
         answer.audit = audit
         return answer
