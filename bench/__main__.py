@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import more_workloads, side_by_side, targets
+from bench import more_workloads, side_by_side, targets, workers
 from bench.harness import REPO_ROOT, machine_description, require_wrk
 from bench.plots import bars
 from bench.workloads import Sample, workloads
@@ -108,6 +108,16 @@ def measure_everything(args: argparse.Namespace, log: Callable[[str], None]) -> 
             f"### Shipment readiness with {figures.readiness_upstream_ms} ms upstreams\n\n"
             "One request at a time through lotgraph, and the same upstream requests made directly in lotgraph's two "
             f"parallel steps (the reference; `bench/readiness.py`):\n\n{table}"
+        )
+        table = workers.measure(
+            ready.plant_url, work, ready.sample, rounds=args.rounds, duration=args.duration,
+            connections=args.connections, log=log,
+        )  # fmt: skip
+        sections.append(
+            "### One worker and two\n\n`lotgraph serve --workers 1` and `--workers 2` (Redis store and bus, each "
+            "worker on its own `SO_REUSEPORT` socket of one port; `bench/workers.py`), plant at 0 ms, wrk 1 thread x "
+            f"{args.connections} connections, {args.duration:g} s per run, {args.rounds} alternating rounds. The plant "
+            "and wrk share the two cores: the split shows each worker's share of the gateway's CPU.\n\n" + table
         )
         table = more_workloads.holds_table(ready.plant, ready.plant_dir, gateway, samples=args.hold_samples, log=log)
         sections.append(
