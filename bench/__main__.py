@@ -164,8 +164,11 @@ def _side_by_side_figures(one: side_by_side.Measured, figures: targets.Figures) 
     for title in one.titles:
         ours = side_by_side.rps_of(one.results, "lotgraph", title)
         theirs = side_by_side.rps_of(one.results, side_by_side.PEER, title)
+        rest = side_by_side.rps_of(one.results, "REST client", title)
         if ours is not None and theirs:
             figures.peer_ratio[(one.latency_ms, title)] = ours / theirs
+            if rest is not None:
+                figures.rest_ratio[(one.latency_ms, title)] = rest / theirs
     for name, into in (("shipments", figures.list_cpu_ms), ("readiness", figures.readiness_cpu_ms)):
         got = one.results.get(("lotgraph", titles[name]))
         if got is not None and got.cpu_ms:
