@@ -212,21 +212,40 @@ class LimitedValidation(ValidationCache):
         return shape
 
 
+def _cost_key(variables: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What of the variables a cost depends on: numbers (``first``, ``maxDepth``) and the lengths of lists (``ids``);
+    never strings or input objects (only a field's own arguments count, see ``_Costing._list_size``)."""
+    return tuple(
+        (name, value if isinstance(value, int) else len(value) if isinstance(value, list) else None)
+        for name, value in sorted(variables.items())
+    )
+
+
 class CostLimit(SchemaExtension):
-    def __init__(self, *, max_cost: int) -> None:
-        self.max_cost = max_cost
+    """Refuses an operation whose estimated cost (``cost_of``) is above ``max_cost``. Costs are remembered by
+    document, operation and ``_cost_key`` of the variables: an operation asked again costs a lookup."""
+
+    def __init__(self, *, max_cost: int, costs: LRUCache[tuple[Any, ...], int]) -> None:
+        self.max_cost, self.costs = max_cost, costs
 
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context
         if context.graphql_document is not None:
             config = getattr(context.context, "config", None)
-            cost = cost_of(
-                context.schema._schema,
-                context.graphql_document,
-                context.operation_name,
-                context.variables or {},
-                max_trace_depth=getattr(config, "genealogy_max_depth", None),
-            )
+            max_trace_depth = getattr(config, "genealogy_max_depth", None)
+            variables = context.variables or {}
+            key = (context.query, context.operation_name, max_trace_depth, _cost_key(variables))
+            cost = self.costs.get(key) if context.query is not None else None
+            if cost is None:
+                cost = cost_of(
+                    context.schema._schema,
+                    context.graphql_document,
+                    context.operation_name,
+                    variables,
+                    max_trace_depth=max_trace_depth,
+                )
+                if context.query is not None:
+                    self.costs[key] = cost
             if cost > self.max_cost:
                 raise GraphQLError(
                     f"The operation is too costly: estimated {cost}, at most {self.max_cost}. Ask for fewer items.",
@@ -240,14 +259,15 @@ def limit_extensions(
 ) -> list[Callable[[], SchemaExtension]]:
     """Factories (never shared instances: they would be shared by concurrent operations). The validation step is
     among them (the schema needs no other ValidationCache); the shapes of documents already measured are shared, as
-    the parser and validation caches are."""
+    the parser and validation caches are, and so are the costs of operations already estimated."""
     shapes: LRUCache[str, Shape] = LRUCache(maxsize=VALIDATION_CACHE_SIZE)
+    costs: LRUCache[tuple[Any, ...], int] = LRUCache(maxsize=VALIDATION_CACHE_SIZE)
     return [
         lambda: MaxTokensLimiter(max_token_count=max_tokens),
         lambda: LimitedValidation(
             max_depth=max_depth, max_aliases=max_aliases, shapes=shapes, maxsize=VALIDATION_CACHE_SIZE
         ),
-        lambda: CostLimit(max_cost=max_cost),
+        lambda: CostLimit(max_cost=max_cost, costs=costs),
     ]
 
 

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from bench import more_workloads, side_by_side, targets
+from bench import more_workloads, side_by_side, targets, workers
 from bench.harness import REPO_ROOT, machine_description, require_wrk
 from bench.plots import bars
 from bench.workloads import Sample, workloads
@@ -109,6 +109,16 @@ def measure_everything(args: argparse.Namespace, log: Callable[[str], None]) -> 
             "One request at a time through lotgraph, and the same upstream requests made directly in lotgraph's two "
             f"parallel steps (the reference; `bench/readiness.py`):\n\n{table}"
         )
+        table = workers.measure(
+            ready.plant_url, work, ready.sample, rounds=args.rounds, duration=args.duration,
+            connections=args.connections, log=log,
+        )  # fmt: skip
+        sections.append(
+            "### One worker and two\n\n`lotgraph serve --workers 1` and `--workers 2` (Redis store and bus, each "
+            "worker on its own `SO_REUSEPORT` socket of one port; `bench/workers.py`), plant at 0 ms, wrk 1 thread x "
+            f"{args.connections} connections, {args.duration:g} s per run, {args.rounds} alternating rounds. The plant "
+            "and wrk share the two cores: the split shows each worker's share of the gateway's CPU.\n\n" + table
+        )
         table = more_workloads.holds_table(ready.plant, ready.plant_dir, gateway, samples=args.hold_samples, log=log)
         sections.append(
             "### placeHold and releaseHold\n\n"
@@ -154,8 +164,11 @@ def _side_by_side_figures(one: side_by_side.Measured, figures: targets.Figures) 
     for title in one.titles:
         ours = side_by_side.rps_of(one.results, "lotgraph", title)
         theirs = side_by_side.rps_of(one.results, side_by_side.PEER, title)
+        rest = side_by_side.rps_of(one.results, "REST client", title)
         if ours is not None and theirs:
             figures.peer_ratio[(one.latency_ms, title)] = ours / theirs
+            if rest is not None:
+                figures.rest_ratio[(one.latency_ms, title)] = rest / theirs
     for name, into in (("shipments", figures.list_cpu_ms), ("readiness", figures.readiness_cpu_ms)):
         got = one.results.get(("lotgraph", titles[name]))
         if got is not None and got.cpu_ms:

@@ -12,10 +12,11 @@ from resolvers.paging import Slice, ids_or_filter, slice_ids, slice_search
 from resolvers.sites import sources_at
 from sources import gs1
 from sources.errors import SourceError
+from sources.record_type import record
 from sources.records import Disposition, Lot, LotKind, Page
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LotRef:
     """A lot known by id, with its MES master record when the MES knows it, or the error that hid it.
 

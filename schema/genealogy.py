@@ -7,7 +7,7 @@ thousands of them, and an async field per node costs about ten times a plain one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, TypeAlias
 
@@ -18,6 +18,7 @@ from resolvers.genealogy import model as walks
 from resolvers.genealogy import recall
 from resolvers.genealogy import trace as tracing
 from resolvers.lots import LotRef
+from resolvers.sites import site_of
 from resolvers.traceability.trace_records import AuditReads
 from schema.enums import LotKind
 from schema.info import Info
@@ -68,20 +69,33 @@ class GenealogyEdge:
     uom: str | None = strawberry.field(description="Unit of that quantity, as the MES gives it.")
     work_order: str | None = strawberry.field(description="Work order that consumed it.")
     occurred_at: datetime | None
-    site: str = strawberry.field(
+    recorded_site: strawberry.Private[str | None]
+    """The site the source gave the edge (a receipt's receiving site), if it gave one."""
+
+    @strawberry.field(
         description="The site that recorded the edge: the site of both lots, or for a receipt (`crossSite`) the "
         "receiving site."
     )
-    from_site: str = strawberry.field(description="The site of the input lot.")
-    to_site: str = strawberry.field(description="The site of the output lot.")
-    cross_site: bool = strawberry.field(
+    def site(self, info: Info) -> str:
+        return self.recorded_site or site_of(info.context, self.to)
+
+    @strawberry.field(description="The site of the input lot.")
+    def from_site(self, info: Info) -> str:
+        return site_of(info.context, self.from_)
+
+    @strawberry.field(description="The site of the output lot.")
+    def to_site(self, info: Info) -> str:
+        return site_of(info.context, self.to)
+
+    @strawberry.field(
         description="A receipt: the input lot was shipped by its site and received as the output lot by another "
         "(docs/sites.md); quantity is the received quantity, there is no work order."
     )
+    def cross_site(self, info: Info) -> bool:
+        return site_of(info.context, self.from_) != site_of(info.context, self.to)
 
     @classmethod
-    def of(cls, edge: records.GenealogyEdge, site_of: Callable[[str], str]) -> GenealogyEdge:
-        from_site, to_site = site_of(edge.input_lot_id), site_of(edge.output_lot_id)
+    def of(cls, edge: records.GenealogyEdge) -> GenealogyEdge:
         return cls(
             from_=strawberry.ID(edge.input_lot_id),
             to=strawberry.ID(edge.output_lot_id),
@@ -89,10 +103,7 @@ class GenealogyEdge:
             uom=edge.uom,
             work_order=edge.work_order_id,
             occurred_at=edge.occurred_at,
-            site=edge.site or to_site,
-            from_site=from_site,
-            to_site=to_site,
-            cross_site=from_site != to_site,
+            recorded_site=edge.site,
         )
 
 
@@ -200,9 +211,8 @@ class Genealogy:
         ]
 
     @strawberry.field(description="Every edge walked between lots of the trace.")
-    def edges(self, info: Info) -> list[GenealogyEdge]:
-        site = info.context.sources.ids.site_of
-        return [GenealogyEdge.of(edge, site) for edge in self.trace.edges]
+    def edges(self) -> list[GenealogyEdge]:
+        return [GenealogyEdge.of(edge) for edge in self.trace.edges]
 
     @strawberry.field(
         description="Mass balance of the trace: per transformation, inputs against outputs in one unit; per lot, "
@@ -274,11 +284,27 @@ def selected(selections: Sequence[Selection], path: Sequence[str]) -> set[str]:
     return found
 
 
+NO_MASTER = frozenset({"__typename", "id", "site", *LOT_NEEDS})
+"""``Lot`` fields that read no MES master record: a trace whose lots are asked for these alone reads no masters."""
+
+
+def _selected(info: Info, paths: Sequence[Sequence[str]]) -> set[str]:
+    selections = [s for field in info.selected_fields for s in field.selections]
+    return set().union(*(selected(selections, path) for path in paths))
+
+
 def lot_needs(info: Info, *paths: Sequence[str]) -> set[tracing.LotData]:
     """What the query asks of the lots at ``paths`` that is worth reading level by level during the walk."""
-    selections = [s for field in info.selected_fields for s in field.selections]
-    names: set[str] = set().union(*(selected(selections, path) for path in paths))
-    return {LOT_NEEDS[name] for name in names if name in LOT_NEEDS}
+    return {LOT_NEEDS[name] for name in _selected(info, paths) if name in LOT_NEEDS}
+
+
+def reads_masters(info: Info, lots: Sequence[str], *others: Sequence[str]) -> bool:
+    """Whether the answer reads the MES master of the trace's lots: a field of the lots at path ``lots`` other than
+    ``NO_MASTER``'s, or anything at the paths ``others`` (fields computed from the masters: counts by kind, the
+    mass balance)."""
+    if _selected(info, [lots]) - NO_MASTER:
+        return True
+    return any(path[-1] in _selected(info, [path[:-1]]) for path in others)
 
 
 @strawberry.type
@@ -295,9 +321,10 @@ class GenealogyQuery:
         max_depth: Annotated[int | None, strawberry.argument(description=DEPTH_HELP)] = 10,
     ) -> Genealogy:
         needs = lot_needs(info, ("nodes", "lot"), ("root",))
+        masters = reads_masters(info, ("nodes", "lot"), ("summary", "byKind"), ("massBalance",))
         audit = wants_mass_balance(info)
         collect = audit.collect if audit else ()
-        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs, collect)
+        trace, refs = await tracing.trace(info.context, lot_id, direction, max_depth, needs, collect, masters)
         genealogy = Genealogy.of(trace, refs)
         genealogy.audit = audit
         return genealogy
@@ -316,8 +343,10 @@ class GenealogyQuery:
         from schema.recall import RecallImpact  # schema.recall builds on the types above
 
         needs = lot_needs(info, ("affectedLots", "lot"), ("root",))
+        masters = reads_masters(info, ("affectedLots", "lot"), ("massBalance",))
         audit = wants_mass_balance(info)
-        impact = await recall.recall_impact(info.context, lot_id, max_depth, needs, audit.collect if audit else ())
+        collect = audit.collect if audit else ()
+        impact = await recall.recall_impact(info.context, lot_id, max_depth, needs, collect, masters)
         answer = RecallImpact.of(impact)
         answer.audit = audit
         return answer

@@ -1,14 +1,15 @@
 """Plain records of the four source systems, and the enums of the domain vocabulary (DESIGN.md).
 
-These are what adapters return and what resolvers reason over: frozen dataclasses, no I/O, no GraphQL.
+These are what adapters return and what resolvers reason over: immutable records, no I/O, no GraphQL.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
 from typing import Generic, TypeVar
+
+from sources.record_type import Sited, record
 
 T = TypeVar("T")
 
@@ -83,15 +84,10 @@ class WarehouseStage(Enum):
 _STAGE_ORDER = list(WarehouseStage)
 
 
-@dataclass(frozen=True, slots=True)
-class Sited:  # a record's site: set by the multi-site composition (docs/sites.md), None with one site
-    site: str | None = field(default=None, kw_only=True)
-
-
 # -- ERP ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Customer(Sited):
     id: str
     name: str
@@ -99,7 +95,7 @@ class Customer(Sited):
     coa_required: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Product(Sited):
     id: str
     name: str
@@ -108,7 +104,7 @@ class Product(Sited):
     shelf_life_days: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class OrderLine:
     line_no: int
     product_id: str
@@ -116,7 +112,7 @@ class OrderLine:
     uom: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SalesOrder(Sited):
     id: str
     customer_id: str
@@ -132,13 +128,13 @@ class SalesOrder(Sited):
     shipment_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LotAssignment:
     lot_id: str
     quantity: float
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShipmentLine:
     line_no: int
     order_line_no: int | None
@@ -148,7 +144,7 @@ class ShipmentLine:
     lots: tuple[LotAssignment, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Shipment(Sited):
     id: str
     order_id: str
@@ -167,13 +163,13 @@ class Shipment(Sited):
 # -- QMS ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Certificate:
     id: str
     issued_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QualityLot(Sited):
     lot_id: str
     product_id: str | None
@@ -183,7 +179,7 @@ class QualityLot(Sited):
     coa: Certificate | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hold(Sited):
     id: str
     lot_id: str
@@ -198,7 +194,7 @@ class Hold(Sited):
     correlation_id: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Deviation(Sited):
     id: str
     lot_id: str
@@ -212,7 +208,7 @@ class Deviation(Sited):
 # -- MES ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Lot(Sited):
     id: str
     product_id: str
@@ -227,7 +223,7 @@ class Lot(Sited):
     """GTIN-14 of the lot's product, when the system knows it (GS1 lot number = ``id``)."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GenealogyEdge(Sited):
     input_lot_id: str
     output_lot_id: str
@@ -240,7 +236,7 @@ class GenealogyEdge(Sited):
 # -- WMS ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Stock(Sited):
     lot_id: str
     location: str
@@ -250,7 +246,7 @@ class Stock(Sited):
     status_since: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Allocation:
     line_no: int
     lot_id: str
@@ -259,7 +255,7 @@ class Allocation:
     stock_status: StockStatus
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShipmentProgress(Sited):
     shipment_id: str
     stage: WarehouseStage
@@ -270,7 +266,7 @@ class ShipmentProgress(Sited):
 # -- searches ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Page(Generic[T]):
     """One page of a search: the items, how many match in all, and whether more follow."""
 
@@ -279,7 +275,7 @@ class Page(Generic[T]):
     has_more: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ShipmentFilter:
     """Which shipments an ERP search returns: every condition given must hold."""
 
@@ -290,7 +286,7 @@ class ShipmentFilter:
     ship_date_to: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class StockChange:
     """The WMS's answer to a block or unblock: the lot's stock after it, the shipments whose allocations changed."""
 

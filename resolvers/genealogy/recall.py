@@ -156,10 +156,12 @@ async def recall_impact(
     max_depth: int | None,
     needs: Collection[LotData] = (),
     collect: Sequence[Collect[Any]] = (),
+    masters: bool = True,
 ) -> RecallImpact:
     """The forward closure of a lot, with dispositions, stock and shipments read level by level during the walk,
     then the customers and orders of those shipments. ``needs``: what ``Lot`` fields of the affected lots ask for
-    (primed into the loaders, so that costs nothing more)."""
+    (primed into the loaders, so that costs nothing more); ``masters``: whether they read MES masters
+    (``walk_from``)."""
     sources = ctx.sources
 
     async def shipments_by_id(lot_ids: list[str]) -> dict[str, Shipment]:
@@ -168,9 +170,8 @@ async def recall_impact(
     reads = LotReads(ctx, {LotData.QUALITY, LotData.STOCK, *needs})
     quality, stock = reads[LotData.QUALITY], reads[LotData.STOCK]
     shipments = Collect(shipments_by_id)
-    trace, refs = await walk_from(
-        ctx, lot_id, TraceDirection.FORWARD, max_depth, collect=[*reads.collect, shipments, *collect]
-    )
+    collect = [*reads.collect, shipments, *collect]
+    trace, refs = await walk_from(ctx, lot_id, TraceDirection.FORWARD, max_depth, collect=collect, masters=masters)
     reads.prime(trace.lot_ids, needs)
     depth_of = {node.lot_id: node.depth for node in trace.nodes}
     lots = [

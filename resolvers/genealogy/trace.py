@@ -2,7 +2,8 @@
 of every lot loaded level by level while the walk goes on.
 
 The walk itself (``resolvers.genealogy.walk``) knows nothing of sources. Here each level's new lots start one
-batched read per kind of data the answer needs (MES master records always; QMS, WMS or ERP data when asked),
+batched read per kind of data the answer needs (MES master records when a field reads them, the root's always;
+QMS, WMS or ERP data when asked),
 overlapping the next level's walk instead of waiting for its end. What comes back is kept in plain dicts, not
 pushed through the per-lot loaders: a trace holds tens of thousands of lots, and a loader costs a future and a
 callback per lot. Data that ``Lot`` fields read through the loaders is primed into them afterwards.
@@ -88,21 +89,24 @@ async def walk_from(
     max_depth: int | None,
     *,
     collect: Sequence[Collect[Any]] = (),
+    masters: bool = True,
 ) -> tuple[Trace, list[LotRef]]:
     """Walk the genealogy of one lot over the MES; return the trace and every lot of it with its MES master.
 
     The root's master is read with the first level. An unknown root is a ``LOT_NOT_FOUND`` input error; a source
-    error of the walk propagates (nothing is guessed). ``collect`` read along, level by level."""
+    error of the walk propagates (nothing is guessed). ``collect`` read along, level by level. ``masters=False``
+    reads the root's master alone: the other lots' references then carry no record, for an answer that reads no
+    master field of them (a 30,000-lot trace's nodes asked for id and disposition need 60 MES reads fewer)."""
     lot_id = await lot_named(ctx, lot_id.strip(), check_lot_id(lot_id))
     limits = limits_for(ctx.config, max_depth)
-    masters: Collect[Lot] = Collect(ctx.sources.mes.lots)
-    kinds = [masters, *collect]
+    master: Collect[Lot] = Collect(ctx.sources.mes.lots)
+    kinds = [master, *collect] if masters else list(collect)
     reads: list[asyncio.Task[None]] = []
 
-    def on_level(lot_ids: list[str]) -> None:
+    def on_level(lot_ids: list[str], kinds: Sequence[Collect[Any]] = kinds) -> None:
         reads.extend(asyncio.create_task(kind.level(lot_ids)) for kind in kinds)
 
-    on_level([lot_id])
+    on_level([lot_id], [master, *collect])
     mes = ctx.sources.mes
     try:
         walked = await walk(
@@ -119,14 +123,12 @@ async def walk_from(
         await asyncio.gather(*reads, return_exceptions=True)
         raise
     await asyncio.gather(*reads)
-    if masters.error is not None and lot_id in masters.failed:
-        raise masters.error
-    if lot_id not in masters.found:
+    if master.error is not None and lot_id in master.failed:
+        raise master.error
+    if lot_id not in master.found:
         raise InputError(f"no lot {lot_id!r} in the MES", code="LOT_NOT_FOUND")
-    refs = [
-        LotRef(i, None, masters.error) if i in masters.failed else LotRef(i, masters.found.get(i))
-        for i in walked.lot_ids
-    ]
+    found, failed, error = master.found, master.failed, master.error
+    refs = [LotRef(i, None, error) if i in failed else LotRef(i, found.get(i)) for i in walked.lot_ids]
     return walked, refs
 
 
@@ -164,11 +166,13 @@ async def trace(
     max_depth: int | None,
     needs: Collection[LotData] = (),
     collect: Sequence[Collect[Any]] = (),
+    masters: bool = True,
 ) -> tuple[Trace, list[LotRef]]:
-    """The genealogy of one lot with every lot's master, and the per-lot data ``needs`` primed into the loaders;
-    ``collect`` read along, level by level."""
+    """The genealogy of one lot with every lot's master (the root's alone with ``masters=False``), and the per-lot
+    data ``needs`` primed into the loaders; ``collect`` read along, level by level."""
     reads = LotReads(ctx, needs)
-    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=[*reads.collect, *collect])
+    collect = [*reads.collect, *collect]
+    walked, refs = await walk_from(ctx, lot_id, direction, max_depth, collect=collect, masters=masters)
     reads.prime([ref.id for ref in refs], needs)  # the trace's lots, as walked.lot_ids gives them
     return walked, refs
 

@@ -160,6 +160,27 @@ async def test_a_trace_without_lot_data_reads_only_genealogy_and_masters(
     assert stats["qms"] == stats["wms"] == stats["erp"] == {}
 
 
+async def test_a_trace_asking_no_master_field_reads_the_roots_master_alone(
+    gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any]
+) -> None:
+    query = """query($lot: ID!) { lotGenealogy(lotId: $lot, direction: FORWARD, maxDepth: 20) {
+                 summary { lots %s } nodes { depth lot { id site disposition %s } } } }"""
+    lot = {"lot": manifest["lots"]["raw_wide"]}
+    await plant_admin.reset_stats()
+    lean = await gateway.query(query % ("", ""), lot)
+    assert "errors" not in lean, lean
+    assert (await plant_admin.stats())["mes"].get("GET /lots", 0) <= 1  # the root (cached or not): it must exist
+    # A master field of the nodes, or a count of their masters, reads them all (the MES cache may answer some).
+    with_kind = await gateway.query(query % ("", "kind"), lot)
+    nodes = with_kind["data"]["lotGenealogy"]["nodes"]
+    assert all(node["lot"].pop("kind") for node in nodes), with_kind
+    assert nodes == lean["data"]["lotGenealogy"]["nodes"]
+    by_kind = await gateway.query(query % ("byKind { kind lots }", ""), lot)
+    summary = by_kind["data"]["lotGenealogy"]["summary"]
+    assert all(count["kind"] for count in summary["byKind"]), by_kind
+    assert sum(count["lots"] for count in summary["byKind"]) == summary["lots"]
+
+
 async def test_lot_fields_asked_through_fragments_are_read_during_the_walk(
     gateway: Gateway, plant_admin: Plant, manifest: dict[str, Any]
 ) -> None:

@@ -103,10 +103,17 @@ async def test_recall_reads_each_kind_once_per_level(
     depth = result["totals"]["depth"]
     stats = await plant_admin.stats()
     filled = depth + 1  # the root, then every level that found lots
-    assert stats["mes"] == {"GET /genealogy": depth + 1, "GET /lots": filled}
+    assert stats["mes"] == {"GET /genealogy": depth + 1, "GET /lots": 1}  # no field reads a master but the root's
     assert stats["qms"] == {"GET /lots": filled}
     assert stats["wms"] == {"GET /stock": filled}
     assert stats["erp"] == {"GET /shipments": filled, "GET /customers": 1, "GET /orders": 1}
+    await plant_admin.reset_stats()
+    with_kind = await gateway.query(
+        "query($lot: ID!) { recallImpact(lotId: $lot) { affectedLots { lot { id kind } } } }",
+        {"lot": manifest["lots"]["raw_wide"]},
+    )
+    assert all(a["lot"]["kind"] for a in with_kind["data"]["recallImpact"]["affectedLots"]), with_kind
+    assert (await plant_admin.stats())["mes"]["GET /lots"] == filled - 1  # the root's is in the MES cache
 
 
 async def test_the_qms_down_costs_dispositions_only_and_says_so(

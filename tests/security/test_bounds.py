@@ -64,6 +64,17 @@ async def test_the_cost_error_says_how_costly(bounded: Gateway) -> None:
     assert extensions["cost"] > extensions["maxCost"] == 2000
 
 
+async def test_a_remembered_cost_follows_the_variables_it_depends_on(bounded: Gateway) -> None:
+    """Costs are remembered per document and the numbers and list lengths of its variables: asked again with more
+    items, the same document is costed again and refused; with the first variables again, it passes again."""
+    query = "query($n: Int!) { shipments(first: $n) { edges { node { id lines { lots { id } } } } } }"
+    codes = []
+    for n in (5, 5, 500, 500, 5):
+        body = (await bounded.post(query, {"n": n})).json()
+        codes.append([e["extensions"]["code"] for e in body.get("errors", [])])
+    assert codes == [[], [], ["QUERY_TOO_COSTLY"], ["QUERY_TOO_COSTLY"], []]
+
+
 async def test_a_small_query_passes(bounded: Gateway) -> None:
     body = (await bounded.post("{ shipments(first: 5) { edges { node { id } } } }")).json()
     assert "errors" not in body

@@ -98,6 +98,8 @@ def test_each_target_missed_says_so_with_its_figure() -> None:
     assert "2.75 s" in figures
     assert "130 / 100 ms = 1.30x" in figures
     assert "2 / 1" in figures
+    with_rest = targets.verdicts(_figures(rest_ratio={(0, "one lot"): 1.02}))
+    assert "1.60x (REST client 1.02x)" in [v.figure for v in with_rest]
     assert "**not met**" in targets.table(found)
 
 
