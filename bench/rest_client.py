@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from resolvers.readiness.model import Blocker, ReadinessInputs
 from resolvers.readiness.rules import evaluate
-from sources.contract import parse
+from sources.contract import bulk, parse
 from sources.http import BATCH_LIMIT
 from sources.records import WarehouseStage
 
@@ -155,17 +155,16 @@ async def readiness(plant: Plant, variables: Json) -> Json:
     )
     if not expanded:
         return {"shipmentReadiness": None}
-    x = parse.Fields(expanded[0])
-    s = parse.shipment(x.one("shipment"))
-    order, customer = x.obj("order"), x.obj("customer")
+    x = bulk.expanded_shipment(expanded[0])  # the reader lotgraph's ERP adapter uses
+    s = x.shipment
     status = [parse.Fields(item) for item in await plant.batch("/qms/quality-status", s.lot_ids, "lot_ids")]
     evaluated_at = datetime.now(UTC)
     decision = evaluate(
         ReadinessInputs(
             shipment=s,
-            order=None if order is None else parse.sales_order(order),
-            products={p.id: p for p in (parse.product(parse.Fields(item)) for item in x.array("products"))},
-            customer=None if customer is None else parse.customer(customer),
+            order=x.order,
+            products={p.id: p for p in x.products},
+            customer=x.customer,
             quality={f.text("lot_id"): parse.quality_lot(f.one("quality")) for f in status},
             holds={f.text("lot_id"): [parse.hold(parse.Fields(h)) for h in f.array("active_holds")] for f in status},
             deviations={

@@ -65,7 +65,7 @@ class MesSource:
                 "after": after,
             }
         )
-        return parse.page(self.name, await self.client.search("/lots/search", body), parse.lot)
+        return bulk.page(self.name, await self.client.search("/lots/search", body), parse.lot)
 
     async def edges_into(self, lot_ids: Iterable[str]) -> dict[str, list[GenealogyEdge]]:
         """Edges whose output is one of ``lot_ids`` (one level backward), by output lot."""

@@ -39,7 +39,7 @@ class QmsSource:
                 "after": after,
             }
         )
-        return parse.page(self.name, await self.client.search("/lots/search", body), parse.quality_lot)
+        return bulk.page(self.name, await self.client.search("/lots/search", body), parse.quality_lot)
 
     async def holds_by_lot(self, lot_ids: Iterable[str], status: HoldStatus | None = None) -> dict[str, list[Hold]]:
         extra = {"status": status.value} if status else None
