@@ -34,7 +34,9 @@ from graphql import (
     GraphQLBoolean,
     GraphQLEnumType,
     GraphQLField,
+    GraphQLFloat,
     GraphQLID,
+    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
@@ -48,6 +50,7 @@ from graphql import (
 )
 from graphql.execution.values import get_argument_values
 from graphql.language import BooleanValueNode, VariableNode
+from graphql.type.scalars import GRAPHQL_MAX_INT, GRAPHQL_MIN_INT
 from strawberry.types.field import StrawberryField
 
 from schema.lean import BACKREF, is_sync_method
@@ -220,21 +223,45 @@ class Compiler:
         if isinstance(return_type, GraphQLEnumType):
             return _enum_leaf(return_type.coerce_output_value)
         if isinstance(return_type, GraphQLLeafType):
-            coerce = return_type.coerce_output_value
-
-            def leaf(r: Renderer, value: Any) -> Any:
-                if value is None:
-                    return None
-                coerced = coerce(value)
-                if coerced is None or coerced is Undefined:
-                    raise Abandon("leaf")
-                return coerced
-
-            return leaf
+            return _NUMBER_LEAVES.get(return_type) or _leaf(return_type.coerce_output_value)
         if isinstance(return_type, GraphQLObjectType):
             compiled = self.object(return_type, below)
             return lambda r, value: None if value is None else r.object(compiled, value)
         raise Abandon(str(return_type))
+
+
+def _leaf(coerce: Callable[[Any], Any]) -> Callable[[Renderer, Any], Any]:
+    def leaf(r: Renderer, value: Any) -> Any:
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is None or coerced is Undefined:
+            raise Abandon("leaf")
+        return coerced
+
+    return leaf
+
+
+def _int_leaf(r: Renderer, value: Any) -> Any:
+    """``Int``: an ``int`` of 32 bits is its own output (graphql-core's ``serialize_int``); anything else goes the
+    general way."""
+    if value.__class__ is int and GRAPHQL_MIN_INT <= value <= GRAPHQL_MAX_INT:
+        return value
+    return _INT(r, value)
+
+
+def _float_leaf(r: Renderer, value: Any) -> Any:
+    """``Float``: a finite ``float`` is its own output (``serialize_float``; ``x - x`` is 0.0 for finite ``x`` only,
+    NaN for NaN and the infinities); anything else goes the general way."""
+    if value.__class__ is float and value - value == 0.0:
+        return value
+    return _FLOAT(r, value)
+
+
+_INT, _FLOAT = _leaf(GraphQLInt.coerce_output_value), _leaf(GraphQLFloat.coerce_output_value)
+_NUMBER_LEAVES: dict[Any, Callable[[Renderer, Any], Any]] = {GraphQLInt: _int_leaf, GraphQLFloat: _float_leaf}
+"""Completions of the standard number scalars: a trace's 30,000 depths and 44,000 quantities took a quarter of its
+rendering through graphql-core's general coercion."""
 
 
 def _enum_leaf(coerce: Callable[[Any], Any]) -> Callable[[Renderer, Any], Any]:

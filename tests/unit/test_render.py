@@ -49,6 +49,25 @@ class Item:
     async def later(self) -> int:
         return 1
 
+    @strawberry.field
+    def count(self) -> int | None:
+        return NUMBERS[self.id][0]  # type: ignore[return-value]
+
+    @strawberry.field
+    def score(self) -> float | None:
+        return NUMBERS[self.id][1]  # type: ignore[return-value]
+
+
+NUMBERS: dict[str, tuple[object, object]] = {
+    "plain": (7, 2.5),
+    "edges": (-(2**31), 3),  # the smallest Int; an int as a Float (3.0)
+    "bool": (True, False),  # graphql-core answers 1 and 0
+    "none": (None, None),
+    "big": (2**31, 1.0),  # not a 32-bit Int: an error
+    "nan": (1, float("nan")),  # not a finite Float: an error
+    "inf": (1, float("-inf")),
+}
+
 
 @strawberry.type
 class Query:
@@ -107,6 +126,17 @@ async def test_plain_fields_and_lean_resolvers_are_rendered_as_graphql_core_exec
     }
     assert ctx.loaders.rendered == 1
     assert ctx.calls == 4  # one walk: each resolver called once per item and response name
+
+
+async def test_numbers_are_completed_as_graphql_core_completes_them() -> None:
+    query = "query($ids: [String!]!) { items(ids: $ids) { id count score } }"
+    data, ctx = await _both(query, ["plain", "edges", "bool", "none"])
+    assert ctx.loaders.rendered == 1
+    assert [(i["count"], i["score"]) for i in data["items"]] == [(7, 2.5), (-(2**31), 3.0), (1, 0.0), (None, None)]
+    for bad in ("big", "nan", "inf"):
+        data, ctx = await _both(query, ["plain", bad])  # the error, the null and its place as graphql-core has them
+        assert ctx.loaders.rendered == 0
+        assert data["items"][1]["count" if bad == "big" else "score"] is None
 
 
 async def test_a_permission_class_an_async_field_or_an_error_is_left_to_graphql_core() -> None:
