@@ -1,17 +1,19 @@
-"""What every run of a hold command shares: its context, idempotency key and saga record (``Run``), the
-take-over of a run that died (``resume_or``), and the plants of lots for event metadata."""
+"""What every run of a hold command shares: its context, idempotency key and saga record (``Run``), its claim and
+stored answer (``run_command``), the take-over of a run that died (``resume_or``), and the plants of lots for event
+metadata."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from resolvers.context import Context
-from resolvers.holds.idempotency import Ran
+from resolvers.holds.idempotency import Ran, Refusal, fingerprint, run_once
 from resolvers.holds.model import PendingAction, action_of_row, action_to_row, utc_now
-from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome
+from resolvers.holds.outcomes import PlaceHoldOutcome, ReleaseHoldOutcome, encode
+from resolvers.holds.problems import refused
 from resolvers.holds.recovery import recover, recovered_outcome, taken_over
 from resolvers.holds.saga import Saga, SagaStatus, action_ids, ended, saga_id, saga_to_row
 from sources.errors import SourceError
@@ -74,6 +76,28 @@ async def resume_or(run: Run, token: str, first_run: Callable[[], Awaitable[Ran[
         left = [action_of_row(row) for row in await run.store.action_rows(action_ids(saga))]
         outcome = recovered_outcome(saga, left)
     return Ran(cast(OutcomeT, replace(outcome, replayed=True)), keep=True)
+
+
+async def run_command(
+    ctx: Context,
+    key: str,
+    kind: str,
+    fields: dict[str, Any],
+    base: OutcomeT,
+    first_run: Callable[[Run], Awaitable[Ran[OutcomeT]]],
+    decode: Callable[[str], OutcomeT],
+) -> OutcomeT:
+    """A hold command of ``kind`` once per idempotency ``key``: claimed under the fingerprint of its caller and
+    ``fields``, run (or resumed from the saga record of a run that died), its answer stored for repeats. A refused
+    claim (the key used for another request, or a run still going) answers ``base`` with that refusal."""
+    run = Run(ctx, key, fingerprint(kind, ctx.user, fields))
+    result = await run_once(
+        run.store, run.key, run.fingerprint, lease_seconds=ctx.holds.lease_seconds,
+        run=lambda token: resume_or(run, token, lambda: first_run(run)), encode=encode, decode=decode, after=run.end,
+    )  # fmt: skip
+    if isinstance(result, Refusal):
+        return replace(base, errors=(refused(result),))
+    return result
 
 
 Plants = dict[str, str | None]

@@ -10,8 +10,8 @@ from dataclasses import replace
 from resolvers.context import Context
 from resolvers.holds import crashpoints
 from resolvers.holds import events as hold_events
-from resolvers.holds.command import Run, plants_of, resume_or
-from resolvers.holds.idempotency import Ran, Refusal, fingerprint, run_once, upstream_key
+from resolvers.holds.command import Run, plants_of, run_command
+from resolvers.holds.idempotency import Ran, upstream_key
 from resolvers.holds.model import ActionStatus, PendingAction, action_to_row, utc_now
 from resolvers.holds.outcomes import (
     HoldErrorCode,
@@ -21,9 +21,8 @@ from resolvers.holds.outcomes import (
     ReleaseHoldOutcome,
     StockRelease,
     decode_release,
-    encode,
 )
-from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
+from resolvers.holds.problems import out_of_scope, pending_notice, source_problem
 from resolvers.holds.requests import ReleaseHoldRequest, check_release
 from resolvers.holds.saga import RELEASE, Saga, SagaLot, SagaStatus, advanced, ended, saga_id, wms_action
 from resolvers.holds.steps import attempt, events_of, expected_of
@@ -42,17 +41,16 @@ async def release_hold(ctx: Context, request: ReleaseHoldRequest) -> ReleaseHold
     problems = problems or out_of_scope(ctx, [hold_id], "it was not released", holds=True)
     if problems:
         return replace(base, errors=problems)
-    run = Run(ctx, request.idempotency_key,
-               fingerprint(RELEASE, ctx.user, {"hold_id": hold_id, "comment": request.comment}))  # fmt: skip
-    result = await run_once(
-        run.store, run.key, run.fingerprint, lease_seconds=ctx.holds.lease_seconds,
-        run=lambda token: resume_or(run, token, lambda: _release(run, request, hold_id, base)), encode=encode,
-        decode=decode_release, after=run.end,
-    )  # fmt: skip
-    if isinstance(result, Refusal):
-        return replace(base, errors=(refused(result),))
-    assert isinstance(result, ReleaseHoldOutcome)
-    return result
+    fields = {"hold_id": hold_id, "comment": request.comment}
+    return await run_command(
+        ctx,
+        request.idempotency_key,
+        RELEASE,
+        fields,
+        base,
+        lambda run: _release(run, request, hold_id, base),
+        decode_release,
+    )
 
 
 async def _release(

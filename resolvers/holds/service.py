@@ -26,8 +26,8 @@ from dataclasses import replace
 from resolvers.context import Context
 from resolvers.holds import crashpoints
 from resolvers.holds import events as hold_events
-from resolvers.holds.command import Plants, Run, plants_of, resume_or
-from resolvers.holds.idempotency import Ran, Refusal, fingerprint, run_once, upstream_key
+from resolvers.holds.command import Plants, Run, plants_of, run_command
+from resolvers.holds.idempotency import Ran, upstream_key
 from resolvers.holds.model import ActionStatus, PendingAction, action_to_row, postponed, utc_now
 from resolvers.holds.outcomes import (
     HoldErrorCode,
@@ -37,10 +37,9 @@ from resolvers.holds.outcomes import (
     PlaceHoldOutcome,
     Propagation,
     decode_place,
-    encode,
 )
 from resolvers.holds.plan import PlacePlan, plan_place
-from resolvers.holds.problems import out_of_scope, pending_notice, refused, source_problem
+from resolvers.holds.problems import out_of_scope, pending_notice, source_problem
 from resolvers.holds.requests import PlaceHoldRequest, at_sites, check_place
 from resolvers.holds.saga import PLACE, Saga, SagaLot, advanced, saga_id, wms_action
 from resolvers.holds.scope import forward_closure
@@ -65,16 +64,9 @@ async def place_hold(ctx: Context, request: PlaceHoldRequest) -> PlaceHoldOutcom
         return replace(base, errors=problems)
     fields = {"lot_ids": sorted(lot_ids), "reason": request.reason.value, "comment": request.comment,
               "propagate": request.propagate.value}  # fmt: skip
-    run = Run(ctx, request.idempotency_key, fingerprint(PLACE, ctx.user, fields))
-    result = await run_once(
-        run.store, run.key, run.fingerprint, lease_seconds=ctx.holds.lease_seconds,
-        run=lambda token: resume_or(run, token, lambda: _place(run, request, lot_ids, base)), encode=encode,
-        decode=decode_place, after=run.end,
-    )  # fmt: skip
-    if isinstance(result, Refusal):
-        return replace(base, errors=(refused(result),))
-    assert isinstance(result, PlaceHoldOutcome)
-    return result
+    return await run_command(
+        ctx, request.idempotency_key, PLACE, fields, base, lambda run: _place(run, request, lot_ids, base), decode_place
+    )
 
 
 async def _place(

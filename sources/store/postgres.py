@@ -36,7 +36,18 @@ from sources.store.postgres_sql import (
     LEASE_DUE,
 )
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
+from sources.store.records import (
+    DUE,
+    FINISHED,
+    RUNNING,
+    ActionQuery,
+    ActionRow,
+    Claim,
+    ClaimState,
+    HistoryRow,
+    SagaRow,
+    decide_claim,
+)
 
 if TYPE_CHECKING:
     from sources.store.postgres_schema import Conn
@@ -110,12 +121,10 @@ class PostgresStore:
             if row["expires_at"] <= now:
                 await conn.execute(CLAIM_REPLACE, *values)
                 return Claim(ClaimState.CLAIMED, token)
-            if row["fingerprint"] != fingerprint:
-                return Claim(ClaimState.REUSED)
-            if row["state"] == "done":
-                return Claim(ClaimState.DONE, result=row["result"])
-            if row["lease_until"] > now:
-                return Claim(ClaimState.IN_PROGRESS)
+            found = (row["fingerprint"], row["state"], row["lease_until"], row["result"])
+            decided = decide_claim(found, fingerprint, now)
+            if decided is not None:
+                return decided
             await conn.execute(
                 "UPDATE idempotency SET token = $2, lease_until = $3 WHERE key = $1", key, token, now + lease_seconds
             )

@@ -27,7 +27,17 @@ import redis.asyncio as redis
 from redis.exceptions import RedisError
 
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import DUE, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
+from sources.store.records import (
+    DUE,
+    RUNNING,
+    ActionQuery,
+    ActionRow,
+    Claim,
+    ClaimState,
+    HistoryRow,
+    SagaRow,
+    decide_claim,
+)
 from sources.store.redis_scripts import APPEND, FINISH, LEASE_DUE, PUT, SAVE, SAVE_SAGA, TAKE_OVER
 
 T = TypeVar("T")
@@ -89,12 +99,10 @@ class RedisStore:
             if raw is None:
                 continue  # expired in between: claim again
             record = json.loads(raw)
-            if record["fp"] != fingerprint:
-                return Claim(ClaimState.REUSED)
-            if record["state"] == "done":
-                return Claim(ClaimState.DONE, result=record["result"])
-            if record["lease"] > self.clock():
-                return Claim(ClaimState.IN_PROGRESS)
+            found = (record["fp"], record["state"], record.get("lease", 0.0), record.get("result"))
+            decided = decide_claim(found, fingerprint, self.clock())
+            if decided is not None:
+                return decided
             if await self._take_over(keys=[name], args=[raw, running]):
                 return Claim(ClaimState.CLAIMED, token)
         return Claim(ClaimState.IN_PROGRESS)

@@ -16,7 +16,18 @@ from typing import Any, TypeVar
 
 from sources.sqlite_thread import SqliteThread
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
+from sources.store.records import (
+    DUE,
+    FINISHED,
+    RUNNING,
+    ActionQuery,
+    ActionRow,
+    Claim,
+    ClaimState,
+    HistoryRow,
+    SagaRow,
+    decide_claim,
+)
 from sources.store.sqlite_schema import connect
 
 T = TypeVar("T")
@@ -76,22 +87,20 @@ class SqliteStore:
                 "SELECT fingerprint, state, lease_until, result FROM idempotency WHERE key = ? AND expires_at > ?",
                 (key, now),
             ).fetchone()
+            found = None if row is None else (row["fingerprint"], row["state"], row["lease_until"], row["result"])
+            decided = decide_claim(found, fingerprint, now)
+            if decided is not None:
+                return decided
             if row is None:
                 conn.execute(
                     "INSERT OR REPLACE INTO idempotency (key, fingerprint, state, token, lease_until, result,"
                     " expires_at) VALUES (?, ?, 'running', ?, ?, NULL, ?)",
                     (key, fingerprint, token, now + lease_seconds, now + self.ttl),
                 )
-                return Claim(ClaimState.CLAIMED, token)
-            if row["fingerprint"] != fingerprint:
-                return Claim(ClaimState.REUSED)
-            if row["state"] == "done":
-                return Claim(ClaimState.DONE, result=row["result"])
-            if row["lease_until"] > now:
-                return Claim(ClaimState.IN_PROGRESS)
-            conn.execute(
-                "UPDATE idempotency SET token = ?, lease_until = ? WHERE key = ?", (token, now + lease_seconds, key)
-            )
+            else:
+                conn.execute(
+                    "UPDATE idempotency SET token = ?, lease_until = ? WHERE key = ?", (token, now + lease_seconds, key)
+                )
             return Claim(ClaimState.CLAIMED, token)
 
     async def finish(self, key: str, token: str, result: str) -> bool:
