@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
+from sources.store.claims import decide_claim
 from sources.store.postgres_schema import migrate
 from sources.store.postgres_sql import (
     ACTION_COLUMNS,
@@ -36,18 +37,7 @@ from sources.store.postgres_sql import (
     LEASE_DUE,
 )
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import (
-    DUE,
-    FINISHED,
-    RUNNING,
-    ActionQuery,
-    ActionRow,
-    Claim,
-    ClaimState,
-    HistoryRow,
-    SagaRow,
-    decide_claim,
-)
+from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 
 if TYPE_CHECKING:
     from sources.store.postgres_schema import Conn

@@ -26,18 +26,9 @@ from typing import Any, TypeVar
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from sources.store.claims import decide_claim
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import (
-    DUE,
-    RUNNING,
-    ActionQuery,
-    ActionRow,
-    Claim,
-    ClaimState,
-    HistoryRow,
-    SagaRow,
-    decide_claim,
-)
+from sources.store.records import DUE, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.redis_scripts import APPEND, FINISH, LEASE_DUE, PUT, SAVE, SAVE_SAGA, TAKE_OVER
 
 T = TypeVar("T")

@@ -15,19 +15,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sources.sqlite_thread import SqliteThread
+from sources.store.claims import decide_claim
 from sources.store.protocol import ClaimLost, Fence, StoreUnavailable
-from sources.store.records import (
-    DUE,
-    FINISHED,
-    RUNNING,
-    ActionQuery,
-    ActionRow,
-    Claim,
-    ClaimState,
-    HistoryRow,
-    SagaRow,
-    decide_claim,
-)
+from sources.store.records import DUE, FINISHED, RUNNING, ActionQuery, ActionRow, Claim, ClaimState, HistoryRow, SagaRow
 from sources.store.sqlite_schema import connect
 
 T = TypeVar("T")

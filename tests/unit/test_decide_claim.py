@@ -1,9 +1,10 @@
-"""The one rule every durable store answers a claim with (sources/store/records.py ``decide_claim``): what the key
+"""The one rule every durable store answers a claim with (sources/store/claims.py): what the key
 holds decides, the store only takes the key when the rule says it is free."""
 
 import pytest
 
-from sources.store.records import Claim, ClaimState, decide_claim
+from sources.store.claims import decide_claim
+from sources.store.records import Claim, ClaimState
 
 NOW = 1_000.0
 
