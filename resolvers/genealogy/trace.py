@@ -2,11 +2,11 @@
 of every lot loaded level by level while the walk goes on.
 
 The walk itself (``resolvers.genealogy.walk``) knows nothing of sources. Here each level's new lots start one
-batched read per kind of data the answer needs (MES master records when a field reads them, the root's always;
-QMS, WMS or ERP data when asked),
-overlapping the next level's walk instead of waiting for its end. What comes back is kept in plain dicts, not
-pushed through the per-lot loaders: a trace holds tens of thousands of lots, and a loader costs a future and a
-callback per lot. Data that ``Lot`` fields read through the loaders is primed into them afterwards.
+batched read per kind of data the answer needs (MES master records when a field reads them, the root's always; QMS,
+WMS or ERP data when asked), overlapping the next level's walk instead of waiting for its end. What comes back is
+kept in plain dicts, not pushed through the per-lot loaders: a trace holds tens of thousands of lots, and a loader
+costs a future and a callback per lot. Data that ``Lot`` fields read through the loaders is primed into them
+afterwards.
 """
 
 from __future__ import annotations
